@@ -1,0 +1,1 @@
+"""Implementations of the ports. Adapters never import each other; heavy libraries load lazily."""

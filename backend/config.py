@@ -1,0 +1,104 @@
+"""All settings, read from the environment (prefix ``SCRIBE_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "scribe"
+
+
+class Settings(BaseSettings):
+    """Service settings. Every field is ``SCRIBE_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SCRIBE_", env_file=".env", extra="ignore")
+
+    # --- server -----------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `scribe serve` listens on.")
+    port: int = Field(20301, description="Port `scribe serve` listens on.")
+    max_upload_mb: float = Field(
+        500.0, gt=0, description="Largest accepted upload in MB; larger ones get HTTP 413."
+    )
+    max_concurrent_jobs: int = Field(
+        1, ge=1, description="Transcriptions run at once; further requests wait their turn."
+    )
+    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+
+    # --- engines ----------------------------------------------------------------------------
+    asr_engine: Literal["whisper", "nemo"] = Field(
+        "whisper", description="ASR engine: `whisper` (faster-whisper) or `nemo` (Parakeet TDT)."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where models run: `auto` picks CUDA when available, else CPU."
+    )
+    allow_cpu_fallback: bool = Field(
+        False, description="With device=cuda and no GPU, run on CPU instead of failing at startup."
+    )
+    allow_downloads: bool = Field(
+        False,
+        description="Allow fetching model weights from the Hugging Face Hub. Off: only bundled "
+        "weights and local paths are used.",
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Where joined bundled weights and other caches live.",
+    )
+
+    whisper_model: str = Field(
+        "base",
+        description="`base` (bundled, offline), a local CTranslate2 model folder, or a hub name "
+        "such as `Systran/faster-whisper-small` (needs SCRIBE_ALLOW_DOWNLOADS=true).",
+    )
+    whisper_compute_type: str = Field(
+        "default",
+        description="CTranslate2 compute type: `default` (int8 on CPU, float16 on GPU), `int8`, "
+        "`float16`, `float32`, ...",
+    )
+    whisper_beam_size: int = Field(5, ge=1, description="Beam size for Whisper decoding.")
+    whisper_cpu_threads: int = Field(
+        0, ge=0, description="CPU threads for Whisper; 0 lets CTranslate2 choose."
+    )
+    whisper_vad_filter: bool = Field(
+        False, description="Skip silence with faster-whisper's Silero VAD before decoding."
+    )
+
+    nemo_model: str = Field(
+        "nvidia/parakeet-tdt-0.6b-v2",
+        description="NeMo ASR model: a hub name or a local `.nemo` file.",
+    )
+    nemo_chunk_seconds: float = Field(
+        300.0, gt=10, description="Longer recordings are transcribed in chunks of this length."
+    )
+    nemo_fp16: bool = Field(True, description="Run NeMo in float16 on CUDA.")
+
+    diarizer: Literal["embedded", "pyannote", "none"] = Field(
+        "embedded",
+        description="Diarizer: `embedded` (CPU, offline, bundled weights), `pyannote`, or `none`.",
+    )
+    pyannote_pipeline: str = Field(
+        "pyannote/speaker-diarization-3.1",
+        description="pyannote pipeline: a hub name or a local folder with `config.yaml`.",
+    )
+    hf_token: SecretStr | None = Field(
+        None, description="Hugging Face token for gated models (HF_TOKEN is read too)."
+    )
+
+    # --- post-processing --------------------------------------------------------------------
+    text_rules_file: Path | None = Field(
+        None, description="YAML file of named text rule sets (find/replace, fillers, profanity)."
+    )
+    paragraph_pause_seconds: float = Field(
+        1.5, gt=0, description="A pause at least this long starts a new paragraph."
+    )
+    paragraph_max_sentences: int = Field(
+        6, ge=1, description="A paragraph holds at most this many sentences."
+    )
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)

@@ -1,0 +1,54 @@
+"""Domain errors. Adapters translate library errors into these; only the API layer maps them to HTTP."""
+
+from __future__ import annotations
+
+
+class ScribeError(Exception):
+    """Base class of every error this service raises on purpose."""
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+
+class InvalidRequest(ScribeError):
+    """A request parameter is missing or has a value this service cannot honour."""
+
+
+class InvalidAudio(ScribeError):
+    """The upload is empty, corrupt, or not audio at all."""
+
+    def __init__(self, message: str, *, code: str = "invalid_audio") -> None:
+        super().__init__(message, param="file", code=code)
+
+
+class FileTooLarge(ScribeError):
+    """The upload is larger than the configured limit."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        mb = limit_bytes / (1024 * 1024)
+        super().__init__(
+            f"The uploaded file is larger than this server's limit of {mb:g} MB "
+            "(SCRIBE_MAX_UPLOAD_MB).",
+            param="file",
+            code="file_too_large",
+        )
+        self.limit_bytes = limit_bytes
+
+
+class ModelUnavailable(ScribeError):
+    """A model cannot be loaded: missing weights, no network, missing package or device."""
+
+
+class UnknownModel(InvalidRequest):
+    """The request names a model this server does not serve."""
+
+
+class NotReady(ScribeError):
+    """The models are still loading."""
+
+
+class Cancelled(ScribeError):
+    """The work was cancelled before it finished."""

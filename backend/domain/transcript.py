@@ -1,0 +1,93 @@
+"""Words, segments, speaker turns and the transcript they make up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from .insights import Entity, Paragraph, Sentiment
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word. ``text`` keeps the leading space the engine gave it."""
+
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+    speaker: str | None = None
+
+    def with_speaker(self, speaker: str | None) -> Word:
+        return replace(self, speaker=speaker)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of words the engine decoded together; after attribution, one speaker only."""
+
+    id: int
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    speaker: str | None = None
+    avg_logprob: float = 0.0
+    compression_ratio: float = 0.0
+    no_speech_prob: float = 0.0
+    temperature: float = 0.0
+    tokens: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    """A stretch of time in which one speaker talks."""
+
+    start: float
+    end: float
+    speaker: str
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class AsrResult:
+    """What an ASR engine returns: the language it heard and the segments it decoded."""
+
+    language: str
+    duration: float
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The finished result of one transcription, ready to format."""
+
+    language: str
+    duration: float
+    segments: tuple[Segment, ...]
+    speakers: tuple[str, ...] = ()
+    paragraphs: tuple[Paragraph, ...] | None = None
+    entities: tuple[Entity, ...] | None = None
+    sentiment: Sentiment | None = None
+    segment_sentiments: tuple[Sentiment, ...] | None = field(default=None)
+
+    @property
+    def text(self) -> str:
+        return join_text(s.text for s in self.segments)
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for s in self.segments for w in s.words)
+
+
+def join_text(parts: Iterable[str]) -> str:
+    """Join segment texts with single spaces, as Whisper-style services do."""
+    return " ".join(p.strip() for p in parts if p.strip())
+
+
+def words_text(words: Iterable[Word]) -> str:
+    """The text of a run of words, keeping the engine's own spacing."""
+    return "".join(w.text for w in words).strip()

@@ -1,0 +1,1 @@
+"""Interfaces (typing.Protocol) the use cases depend on; adapters implement them."""

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Protocol
+
+from scribe.domain.transcript import Segment
+
+
+class ProgressSink(Protocol):
+    """Receives progress while a transcription runs (CLI progress bar, SSE stream, job status)."""
+
+    def on_segment(self, segment: Segment) -> None:
+        """A segment was decoded (before speaker attribution)."""
+        ...
+
+    def on_progress(self, fraction: float, stage: str) -> None:
+        """Overall progress in [0, 1] and the stage name (decoding, transcribing, diarizing, ...)."""
+        ...

@@ -1,0 +1,23 @@
+"""Shared test setup: offline hubs, no telemetry, and where the evaluation clips live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EVAL_DIR = Path(os.environ.get("SCRIBE_EVAL_DIR", REPO_ROOT.parent / "shared" / "eval"))
+
+
+@pytest.fixture(scope="session")
+def eval_dir() -> Path:
+    """The folder of real recordings with references (../shared/eval beside the checkout)."""
+    if not (EVAL_DIR / "manifest.json").exists():
+        pytest.fail(f"evaluation clips not found at {EVAL_DIR}; set SCRIBE_EVAL_DIR")
+    return EVAL_DIR
