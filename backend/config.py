@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,8 +30,10 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
 
     # --- engines ----------------------------------------------------------------------------
-    asr_engine: Literal["whisper", "nemo"] = Field(
-        "whisper", description="ASR engine: `whisper` (faster-whisper) or `nemo` (Parakeet TDT)."
+    asr_engine: str = Field(
+        "whisper",
+        description="ASR engine: `whisper` (faster-whisper) or `nemo` (Parakeet TDT); both, "
+        "comma-separated (`nemo,whisper`), load both and the first is the default.",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where models run: `auto` picks CUDA when available, else CPU."
@@ -98,6 +100,23 @@ class Settings(BaseSettings):
     paragraph_max_sentences: int = Field(
         6, ge=1, description="A paragraph holds at most this many sentences."
     )
+
+    diarize_by_default: bool = Field(
+        True, description="Diarize requests that do not say `diarize` (when a diarizer is on)."
+    )
+
+    @field_validator("asr_engine")
+    @classmethod
+    def _known_engines(cls, value: str) -> str:
+        engines = [e.strip() for e in value.split(",") if e.strip()]
+        unknown = [e for e in engines if e not in ("whisper", "nemo")]
+        if not engines or unknown:
+            raise ValueError(f"must be `whisper`, `nemo` or both comma-separated, got {value!r}")
+        return ",".join(dict.fromkeys(engines))
+
+    @property
+    def asr_engines(self) -> list[str]:
+        return self.asr_engine.split(",")
 
     @property
     def max_upload_bytes(self) -> int:

@@ -69,17 +69,48 @@ def _runs_by_speaker(words: Sequence[Word]) -> list[list[Word]]:
     return runs
 
 
-def label_in_order(turns: Sequence[SpeakerTurn]) -> tuple[SpeakerTurn, ...]:
-    """Rename the diarizer's labels SPEAKER_00, SPEAKER_01, ... in order of first appearance."""
-    mapping: dict[str, str] = {}
+def speaker_labels(
+    segments: Sequence[Segment],
+    turns: Sequence[SpeakerTurn],
+    names: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Final labels for the diarizer's raw ones.
+
+    Speakers with a known name keep it; the others become SPEAKER_00, SPEAKER_01, ... in order of
+    first appearance in the transcript (speakers who say no recognised word come last, in the
+    order of their first turn).
+    """
+    names = names or {}
+    order: dict[str, None] = {}
+    for segment in segments:
+        for speaker in [w.speaker for w in segment.words] or [segment.speaker]:
+            if speaker is not None:
+                order.setdefault(speaker, None)
     for turn in sorted(turns, key=lambda t: (t.start, t.end)):
-        mapping.setdefault(turn.speaker, f"SPEAKER_{len(mapping):02d}")
-    return tuple(replace(t, speaker=mapping[t.speaker]) for t in sorted(turns, key=lambda t: t.start))
+        order.setdefault(turn.speaker, None)
+    labels: dict[str, str] = {}
+    for raw in order:
+        if raw in names:
+            labels[raw] = names[raw]
+        else:
+            labels[raw] = f"SPEAKER_{sum(1 for r in labels if r not in names):02d}"
+    return labels
 
 
-def rename_speakers(turns: Sequence[SpeakerTurn], names: Mapping[str, str]) -> tuple[SpeakerTurn, ...]:
-    """Replace labels by names (for example the known speakers a caller gave); others stay."""
-    return tuple(replace(t, speaker=names.get(t.speaker, t.speaker)) for t in turns)
+def relabel(segments: Sequence[Segment], labels: Mapping[str, str]) -> tuple[Segment, ...]:
+    """Apply a label mapping to segments and their words."""
+
+    def new(speaker: str | None) -> str | None:
+        return None if speaker is None else labels.get(speaker, speaker)
+
+    return tuple(
+        replace(
+            s,
+            speaker=new(s.speaker),
+            words=tuple(w.with_speaker(new(w.speaker)) for w in s.words),
+        )
+        for s in segments
+    )
 
 
 def speakers_in_order(segments: Sequence[Segment]) -> tuple[str, ...]:

@@ -22,6 +22,10 @@ class AsrEngine(Protocol):
         """The model id clients pass as ``model`` to select this engine."""
         ...
 
+    def load(self) -> None:
+        """Load the model once (idempotent, thread-safe); raise ModelUnavailable if it cannot."""
+        ...
+
     def transcribe(
         self,
         audio: Audio,

@@ -17,6 +17,10 @@ class Diarizer(Protocol):
     @property
     def name(self) -> str: ...
 
+    def load(self) -> None:
+        """Load the models once (idempotent, thread-safe); raise ModelUnavailable if it cannot."""
+        ...
+
     def diarize(self, audio: Audio, hints: SpeakerHints) -> list[SpeakerTurn]: ...
 
     def identify(

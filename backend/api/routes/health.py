@@ -1,0 +1,40 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from scribe import __version__
+from scribe.bootstrap import Services
+
+from ..deps import get_services
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Liveness: the process answers")
+@router.get("/health/live", include_in_schema=False)
+async def live() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness: every model is loaded",
+    responses={503: {"description": "Models still loading, or loading failed"}},
+)
+async def ready(services: Services = Depends(get_services)) -> JSONResponse:
+    warm_up = services.warm_up
+    body: dict[str, Any] = {
+        "status": "ready" if warm_up.ready else ("failed" if warm_up.error else "loading"),
+        "models": [e.name for e in services.engines.all],
+        "diarizer": services.diarizer.name if services.diarizer else None,
+    }
+    if warm_up.error is not None:
+        body["error"] = warm_up.error.message
+    if warm_up.seconds is not None:
+        body["load_seconds"] = round(warm_up.seconds, 2)
+    return JSONResponse(body, status_code=200 if warm_up.ready else 503)

@@ -1,0 +1,28 @@
+"""GET /v1/models: what this server transcribes with."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends
+
+from scribe.bootstrap import Services
+from scribe.domain.errors import UnknownModel
+
+from ..deps import get_services
+from ..schemas import ModelList, ModelOut
+
+router = APIRouter(tags=["models"])
+_STARTED = int(time.time())
+
+
+@router.get("/v1/models", response_model=ModelList, summary="List the models this server serves")
+async def list_models(services: Services = Depends(get_services)) -> ModelList:
+    return ModelList(data=[ModelOut(id=m, created=_STARTED) for m in services.engines.model_ids()])
+
+
+@router.get("/v1/models/{model_id}", response_model=ModelOut, summary="One model")
+async def get_model(model_id: str, services: Services = Depends(get_services)) -> ModelOut:
+    if model_id not in services.engines.model_ids():
+        raise UnknownModel(f"Unknown model '{model_id}'.", param="model", code="model_not_found")
+    return ModelOut(id=model_id, created=_STARTED)

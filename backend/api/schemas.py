@@ -1,0 +1,138 @@
+"""OpenAI wire types (and this service's additions). Only the API layer knows these shapes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
+RESPONSE_FORMATS: tuple[str, ...] = ("json", "text", "srt", "verbose_json", "vtt", "diarized_json")
+Granularity = Literal["word", "segment"]
+
+
+class Usage(BaseModel):
+    type: Literal["duration"] = "duration"
+    seconds: float
+
+
+class WordOut(BaseModel):
+    word: str
+    start: float
+    end: float
+    speaker: str | None = None
+    probability: float | None = None
+
+
+class SegmentOut(BaseModel):
+    id: int
+    seek: int = 0
+    start: float
+    end: float
+    text: str
+    tokens: list[int] = []
+    temperature: float = 0.0
+    avg_logprob: float = 0.0
+    compression_ratio: float = 0.0
+    no_speech_prob: float = 0.0
+    speaker: str | None = None
+
+
+class SentenceOut(BaseModel):
+    start: float
+    end: float
+    text: str
+
+
+class ParagraphOut(BaseModel):
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    sentences: list[SentenceOut]
+
+
+class EntityOut(BaseModel):
+    label: str
+    text: str
+    start: float
+    end: float
+    speaker: str | None = None
+
+
+class SentimentOut(BaseModel):
+    label: str
+    score: float
+    start: float | None = None
+    end: float | None = None
+    speaker: str | None = None
+    text: str | None = None
+
+
+class SentimentReport(BaseModel):
+    overall: SentimentOut
+    segments: list[SentimentOut]
+
+
+class Insights(BaseModel):
+    """This service's additions; present only when the request asked for them."""
+
+    paragraphs: list[ParagraphOut] | None = None
+    entities: list[EntityOut] | None = None
+    sentiment: SentimentReport | None = None
+
+
+class TranscriptionJson(Insights):
+    text: str
+    usage: Usage
+
+
+class TranscriptionVerboseJson(Insights):
+    task: Literal["transcribe"] = "transcribe"
+    language: str
+    duration: float
+    text: str
+    segments: list[SegmentOut]
+    words: list[WordOut] | None = None
+    speakers: list[str] | None = None
+    usage: Usage
+
+
+class DiarizedSegmentOut(BaseModel):
+    type: Literal["transcript.text.segment"] = "transcript.text.segment"
+    id: str
+    start: float
+    end: float
+    text: str
+    speaker: str
+
+
+class TranscriptionDiarizedJson(Insights):
+    task: Literal["transcribe"] = "transcribe"
+    duration: float
+    text: str
+    segments: list[DiarizedSegmentOut]
+    usage: Usage
+
+
+class ModelOut(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "scribe"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelOut]
+
+
+class ErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,172 @@
+"""The composition root: the only place adapters are built and wired to the use cases."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from scribe.config import Settings
+from scribe.domain.errors import ModelUnavailable
+from scribe.ports.asr_engine import AsrEngine
+from scribe.ports.audio_decoder import AudioDecoder
+from scribe.ports.diarizer import Diarizer
+from scribe.ports.post_processor import PostProcessor
+from scribe.use_cases.engines import AsrEngines
+from scribe.use_cases.transcribe import TranscribeAudio
+from scribe.use_cases.warm_up import WarmUp
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the API and the CLI need, built once per process."""
+
+    settings: Settings
+    decoder: AudioDecoder
+    engines: AsrEngines
+    diarizer: Diarizer | None
+    transcribe: TranscribeAudio
+    warm_up: WarmUp
+
+
+def resolve_device(settings: Settings) -> str:
+    """`cpu` or `cuda`; fails clearly when CUDA is asked for and missing (unless fallback is on)."""
+    if settings.device == "cpu":
+        return "cpu"
+    has_cuda = _cuda_available()
+    if has_cuda:
+        return "cuda"
+    if settings.device == "auto":
+        return "cpu"
+    if settings.allow_cpu_fallback:
+        log.warning("SCRIBE_DEVICE=cuda but no CUDA GPU is visible: running on the CPU instead")
+        return "cpu"
+    raise ModelUnavailable(
+        "SCRIBE_DEVICE=cuda, but no CUDA GPU is visible to this process (check the NVIDIA driver, "
+        "`nvidia-smi`, and that a CUDA build of torch is installed). Set SCRIBE_DEVICE=cpu, or "
+        "SCRIBE_ALLOW_CPU_FALLBACK=true to run on the CPU when no GPU is found.",
+        code="cuda_unavailable",
+    )
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        try:
+            import ctranslate2
+
+            return bool(ctranslate2.get_cuda_device_count() > 0)
+        except ImportError:
+            return False
+    return bool(torch.cuda.is_available())
+
+
+def _hf_token(settings: Settings) -> str | None:
+    if settings.hf_token is not None:
+        return settings.hf_token.get_secret_value()
+    return os.environ.get("HF_TOKEN") or None
+
+
+def engine_name(kind: str, model: str) -> str:
+    """The id clients pass as `model`: `whisper-base`, `parakeet-tdt-0.6b-v2`, ..."""
+    stem = Path(model.rstrip("/")).name.removesuffix(".nemo")
+    if kind == "whisper":
+        stem = stem.removeprefix("faster-whisper-").removeprefix("whisper-")
+        return f"whisper-{stem}"
+    return stem
+
+
+def build_asr_engine(kind: str, settings: Settings, device: str) -> AsrEngine:
+    if kind == "nemo":
+        from scribe.adapters.asr.nemo_engine import NemoEngine
+
+        return NemoEngine(
+            model=settings.nemo_model,
+            device=device,
+            fp16=settings.nemo_fp16,
+            chunk_seconds=settings.nemo_chunk_seconds,
+            allow_downloads=settings.allow_downloads,
+            name=engine_name("nemo", settings.nemo_model),
+        )
+    from scribe.adapters.asr.faster_whisper_engine import FasterWhisperEngine
+
+    return FasterWhisperEngine(
+        model=settings.whisper_model,
+        cache_dir=settings.cache_dir,
+        device=device,
+        compute_type=settings.whisper_compute_type,
+        beam_size=settings.whisper_beam_size,
+        cpu_threads=settings.whisper_cpu_threads,
+        vad_filter=settings.whisper_vad_filter,
+        allow_downloads=settings.allow_downloads,
+        name=engine_name("whisper", settings.whisper_model),
+    )
+
+
+def build_diarizer(settings: Settings, device: str) -> Diarizer | None:
+    if settings.diarizer == "none":
+        return None
+    if settings.diarizer == "pyannote":
+        from scribe.adapters.diarization.pyannote_diarizer import PyannoteDiarizer
+
+        return PyannoteDiarizer(
+            pipeline=settings.pyannote_pipeline,
+            device=device,
+            hf_token=_hf_token(settings),
+            allow_downloads=settings.allow_downloads,
+        )
+    from scribe.adapters.diarization.embedded import EmbeddedDiarizer
+
+    return EmbeddedDiarizer(device="cpu")
+
+
+def build_post_processors(settings: Settings) -> list[PostProcessor]:
+    """Text rules first (they change words), then paragraphs, entities, sentiment."""
+    from scribe.adapters.nlp.paragraphs import ParagraphDetector
+    from scribe.adapters.nlp.spacy_entities import SpacyEntityRecognizer
+    from scribe.adapters.nlp.text_rules_file import TextRulesProcessor, load_text_rules
+    from scribe.adapters.nlp.vader_sentiment import VaderSentimentAnalyzer
+
+    rule_sets = load_text_rules(settings.text_rules_file) if settings.text_rules_file else {}
+    return [
+        TextRulesProcessor(rule_sets),
+        ParagraphDetector(
+            pause_seconds=settings.paragraph_pause_seconds,
+            max_sentences=settings.paragraph_max_sentences,
+        ),
+        SpacyEntityRecognizer(),
+        VaderSentimentAnalyzer(),
+    ]
+
+
+def build_services(settings: Settings | None = None) -> Services:
+    """Build every adapter the settings ask for (cheap: models load later, in ``warm_up``)."""
+    settings = settings or Settings()
+    from scribe.adapters.audio.pyav_decoder import PyAVDecoder
+
+    device = resolve_device(settings)
+    decoder = PyAVDecoder()
+    engines = AsrEngines([build_asr_engine(k, settings, device) for k in settings.asr_engines])
+    diarizer = build_diarizer(settings, device)
+    transcribe = TranscribeAudio(
+        decoder=decoder,
+        engines=engines,
+        diarizer=diarizer,
+        post_processors=build_post_processors(settings),
+        max_concurrent=settings.max_concurrent_jobs,
+    )
+    loaders = [(f"ASR engine {e.name}", e.load) for e in engines.all]
+    if diarizer is not None:
+        loaders.append((f"diarizer {diarizer.name}", diarizer.load))
+    return Services(
+        settings=settings,
+        decoder=decoder,
+        engines=engines,
+        diarizer=diarizer,
+        transcribe=transcribe,
+        warm_up=WarmUp(loaders),
+    )

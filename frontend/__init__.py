@@ -1,0 +1,1 @@
+"""The web page (installed as ``scribe.web``; served by the API at ``/``)."""
