@@ -1,0 +1,55 @@
+"""Build long benchmark recordings by joining the evaluation clips (shared by the scripts)."""
+
+from __future__ import annotations
+
+import io
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from scribe.adapters.audio.pyav_decoder import PyAVDecoder
+from scribe.domain.audio import SAMPLE_RATE, Audio
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
+TWO_SPEAKER_CLIPS = ["pyannote_sample.wav", "ami/dev00.wav", "ami/dev01.wav", "ami/trn03.wav"]
+SPEECH_CLIPS = [
+    "pyannote_sample.wav",
+    "jfk.flac",
+    "librispeech_2412-153948-0000.flac",
+    "ami_ES2011a_headset_40-46s.wav",
+    "ami/dev00.wav",
+]
+
+
+def joined(eval_dir: Path, names: list[str], seconds: float, gap: float = 0.5) -> Audio:
+    """Clips decoded and joined in turn, with short silences, until ``seconds`` long."""
+    decoder = PyAVDecoder()
+    parts = []
+    for name in names:
+        with (eval_dir / name).open("rb") as f:
+            parts.append(decoder.decode(f).samples)
+    silence = np.zeros(int(gap * SAMPLE_RATE), dtype=np.float32)
+    out: list[np.ndarray] = []
+    total = 0
+    target = int(seconds * SAMPLE_RATE)
+    while total < target:
+        for part in parts:
+            out += [part, silence]
+            total += len(part) + len(silence)
+            if total >= target:
+                break
+    return Audio(np.concatenate(out)[:target])
+
+
+def wav_bytes(audio: Audio) -> bytes:
+    """16-bit mono WAV of ``audio``."""
+    pcm = (np.clip(audio.samples, -1, 1) * 32767).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(audio.sample_rate)
+        out.writeframes(pcm.tobytes())
+    return buffer.getvalue()

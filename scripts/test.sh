@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install everything the tests need into a virtual environment and run lint, types and tests.
+#   scripts/test.sh                 # the whole suite (what CI runs)
+#   scripts/test.sh -m "not slow"   # extra arguments go to pytest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV="${SCRIBE_VENV:-.venv}"
+PY="${PYTHON:-python3}"
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+# The constraints file pins torch to its CPU wheel; the gpu extra brings NeMo and pyannote so
+# their adapters are tested too (with tiny random-weight models built by the tests).
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[gpu,test]"
+
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=false
+export SCRIBE_CACHE_DIR="${SCRIBE_CACHE_DIR:-$HOME/.cache/scribe}"
+
+"$VENV/bin/ruff" check backend frontend tests scripts
+"$VENV/bin/ruff" format --check backend frontend tests scripts
+"$VENV/bin/mypy"
+
+set +e
+"$VENV/bin/python" -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: treating as a failure" >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,144 @@
+"""End to end: start `scribe serve` as a user would and call it with the official openai SDK."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import srt
+import webvtt
+from openai import OpenAI
+
+from tests.text_metrics import wer
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    env = {
+        **os.environ,
+        "SCRIBE_PORT": str(port),
+        "SCRIBE_HOST": "127.0.0.1",
+        "SCRIBE_DEVICE": "cpu",
+        "SCRIBE_MAX_UPLOAD_MB": "20",
+        "HF_HUB_OFFLINE": "1",
+    }
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scribe.cli", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"scribe serve exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"scribe serve did not become ready:\n{log.read_text()}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def client(server: str) -> OpenAI:
+    return OpenAI(base_url=f"{server}/v1", api_key="not-needed", timeout=300)
+
+
+def _reference(eval_dir: Path, name: str) -> str:
+    return (eval_dir / name).read_text()
+
+
+def test_every_format_on_jfk(client: OpenAI, eval_dir: Path) -> None:
+    audio = (eval_dir / "jfk.flac").read_bytes()
+    reference = _reference(eval_dir, "jfk.ref.txt")
+
+    def create(**kwargs: object) -> object:
+        return client.audio.transcriptions.create(
+            model="whisper-1", file=("jfk.flac", io.BytesIO(audio)), **kwargs  # type: ignore[arg-type]
+        )
+
+    plain = create()
+    assert wer(reference, plain.text) <= 0.10  # type: ignore[attr-defined]
+
+    verbose = create(response_format="verbose_json", timestamp_granularities=["word", "segment"])
+    assert wer(reference, verbose.text) <= 0.10  # type: ignore[attr-defined]
+    words = verbose.words  # type: ignore[attr-defined]
+    assert words and all(0 <= w.start <= w.end <= verbose.duration + 0.01 for w in words)  # type: ignore[attr-defined]
+    assert [w.start for w in words] == sorted(w.start for w in words)
+    assert verbose.segments and verbose.language == "en"  # type: ignore[attr-defined]
+
+    text = create(response_format="text")
+    assert isinstance(text, str) and wer(reference, text.split(":", 1)[-1]) <= 0.10
+
+    subtitles = list(srt.parse(create(response_format="srt")))  # type: ignore[arg-type]
+    assert subtitles and wer(reference, " ".join(s.content.split(":", 1)[-1] for s in subtitles)) <= 0.10
+    starts = [s.start for s in subtitles]
+    assert starts == sorted(starts) and all(s.start < s.end for s in subtitles)
+
+    captions = webvtt.from_buffer(io.StringIO(create(response_format="vtt")))  # type: ignore[arg-type]
+    assert len(captions) == len(subtitles)
+    assert [c.start_in_seconds for c in captions] == sorted(c.start_in_seconds for c in captions)
+    assert all(c.voice for c in captions)  # single speaker still gets a voice tag
+
+    diarized = create(response_format="diarized_json")
+    assert {s.speaker for s in diarized.segments} == {"SPEAKER_00"}  # type: ignore[attr-defined]
+
+    events = list(create(stream=True))  # type: ignore[call-overload]
+    assert events[-1].type == "transcript.text.done"
+    deltas = "".join(e.delta for e in events if e.type == "transcript.text.delta")
+    assert wer(reference, deltas) <= 0.10
+
+
+def test_librispeech_flac(client: OpenAI, eval_dir: Path) -> None:
+    with (eval_dir / "librispeech_2412-153948-0000.flac").open("rb") as f:
+        result = client.audio.transcriptions.create(model="whisper-1", file=f, language="en")
+    assert wer(_reference(eval_dir, "librispeech_2412-153948-0000.ref.txt"), result.text) <= 0.15
+
+
+def test_two_speakers_on_the_telephone_call(client: OpenAI, eval_dir: Path) -> None:
+    with (eval_dir / "pyannote_sample.wav").open("rb") as f:
+        result = client.audio.transcriptions.create(
+            model="whisper-1", file=f, response_format="diarized_json"  # type: ignore[call-overload]
+        )
+    speakers = [s.speaker for s in result.segments]
+    assert set(speakers) == {"SPEAKER_00", "SPEAKER_01"} and speakers[0] == "SPEAKER_00"
+
+
+def test_bad_input_gets_a_clear_400_and_the_server_keeps_working(client: OpenAI, server: str, eval_dir: Path) -> None:
+    response = httpx.post(
+        f"{server}/v1/audio/transcriptions", files={"file": ("notes.txt", b"hello, not audio")}, timeout=30
+    )
+    assert response.status_code == 400 and response.json()["error"]["param"] == "file"
+    big = httpx.post(
+        f"{server}/v1/audio/transcriptions", files={"file": ("big.wav", b"\0" * (21 * 1024 * 1024))}, timeout=30
+    )
+    assert big.status_code == 413
+    assert httpx.get(f"{server}/health/ready").status_code == 200
