@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         "embedded",
         description="Diarizer: `embedded` (CPU, offline, bundled weights), `pyannote`, or `none`.",
     )
+    diarize_by_default: bool = Field(
+        True, description="Diarize requests that do not say `diarize` (when a diarizer is on)."
+    )
+
     pyannote_pipeline: str = Field(
         "pyannote/speaker-diarization-3.1",
         description="pyannote pipeline: a hub name or a local folder with `config.yaml`.",
@@ -99,10 +103,6 @@ class Settings(BaseSettings):
     )
     paragraph_max_sentences: int = Field(
         6, ge=1, description="A paragraph holds at most this many sentences."
-    )
-
-    diarize_by_default: bool = Field(
-        True, description="Diarize requests that do not say `diarize` (when a diarizer is on)."
     )
 
     @field_validator("asr_engine")
