@@ -15,6 +15,7 @@ and segment ids are renumbered. A segment without word timestamps is handled thr
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -150,7 +151,7 @@ def replace_in_words(words: Sequence[Word], rule: Replace) -> list[Word]:
         return list(words)
 
     def first_word(pos: int) -> int:  # index of the word holding character ``pos``
-        return next(i for i in range(len(words)) if bounds[i + 1] > pos)
+        return bisect_right(bounds, pos) - 1
 
     out: list[Word] = []
     done = 0  # words before this index are already in ``out``
