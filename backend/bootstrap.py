@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scribe.config import Settings
-from scribe.domain.errors import ModelUnavailable
+from scribe.domain.errors import ConfigurationError, ModelUnavailable
 from scribe.ports.asr_engine import AsrEngine
 from scribe.ports.audio_decoder import AudioDecoder
 from scribe.ports.diarizer import Diarizer
@@ -128,10 +128,17 @@ def build_post_processors(settings: Settings) -> list[PostProcessor]:
     """Text rules first (they change words), then paragraphs, entities, sentiment."""
     from scribe.adapters.nlp.paragraphs import ParagraphDetector
     from scribe.adapters.nlp.spacy_entities import SpacyEntityRecognizer
-    from scribe.adapters.nlp.text_rules_file import TextRulesProcessor, load_text_rules
+    from scribe.adapters.nlp.text_rules_file import (
+        TextRulesError,
+        TextRulesProcessor,
+        load_text_rules,
+    )
     from scribe.adapters.nlp.vader_sentiment import VaderSentimentAnalyzer
 
-    rule_sets = load_text_rules(settings.text_rules_file) if settings.text_rules_file else {}
+    try:
+        rule_sets = load_text_rules(settings.text_rules_file) if settings.text_rules_file else {}
+    except TextRulesError as exc:
+        raise ConfigurationError(str(exc), code="invalid_text_rules") from None
     return [
         TextRulesProcessor(rule_sets),
         ParagraphDetector(

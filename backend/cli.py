@@ -52,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         "-o). A progress bar shows on the terminal for long files.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    tr.add_argument("file", type=Path, help="audio or video file (wav, mp3, flac, m4a, ogg, webm, mp4...)")
+    tr.add_argument(
+        "file", type=Path, help="audio or video file (wav, mp3, flac, m4a, ogg, webm, mp4...)"
+    )
     tr.add_argument(
         "-f",
         "--format",
@@ -73,7 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--entities", action="store_true", help="find people, places, organisations")
     tr.add_argument("--sentiment", action="store_true", help="sentiment per paragraph/segment")
     tr.add_argument(
-        "--rules", action="append", default=[], metavar="NAME", help="apply a text rule set (repeatable)"
+        "--rules",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="apply a text rule set (repeatable)",
     )
     tr.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
@@ -116,7 +122,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
-
     from scribe.api.app import create_app
     from scribe.bootstrap import build_services
     from scribe.config import Settings
@@ -194,7 +199,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         detect_sentiment=args.sentiment,
         text_rules=tuple(args.rules),
     )
-    services.engines.select(options.model)
+    services.transcribe.check(options)
     services.warm_up.run()
     services.warm_up.require_ready()
     with args.file.open("rb") as source:

@@ -26,11 +26,10 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_audio import DEFAULT_EVAL_DIR, SPEECH_CLIPS, joined, wav_bytes  # noqa: E402
-
-from scribe.bootstrap import build_asr_engine, resolve_device  # noqa: E402
-from scribe.config import Settings  # noqa: E402
-from scribe.domain.options import TranscriptionOptions  # noqa: E402
+from _bench_audio import DEFAULT_EVAL_DIR, SPEECH_CLIPS, joined, wav_bytes
+from scribe.bootstrap import build_asr_engine, resolve_device
+from scribe.config import Settings
+from scribe.domain.options import TranscriptionOptions
 
 
 def _free_port() -> int:
@@ -47,7 +46,9 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=5.0, help="length of the joined recording")
     parser.add_argument("--rounds", type=int, default=1, help="timed runs of each side")
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
@@ -69,9 +70,14 @@ def main() -> int:
         return time.perf_counter() - started
 
     port = _free_port()
-    log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+    log = Path(tempfile.mkdtemp(prefix="scribe-bench-")) / "server.log"
     env = {**os.environ, "SCRIBE_PORT": str(port), "SCRIBE_HOST": "127.0.0.1"}
-    server = subprocess.Popen([sys.executable, "-m", "scribe.cli", "serve"], env=env, stdout=log, stderr=log)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "scribe.cli", "serve"],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 600
@@ -82,7 +88,7 @@ def main() -> int:
             except httpx.HTTPError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                print(Path(log.name).read_text(), file=sys.stderr)
+                print(log.read_text(), file=sys.stderr)
                 return 1
             time.sleep(0.5)
 
@@ -91,7 +97,11 @@ def main() -> int:
             response = httpx.post(
                 f"{base}/v1/audio/transcriptions",
                 files={"file": ("bench.wav", body, "audio/wav")},
-                data={"model": "whisper-1", "response_format": "json", "diarize": str(diarize).lower()},
+                data={
+                    "model": "whisper-1",
+                    "response_format": "json",
+                    "diarize": str(diarize).lower(),
+                },
                 timeout=3600,
             )
             response.raise_for_status()
@@ -117,10 +127,12 @@ def main() -> int:
         "| --- | ---: | ---: | ---: |",
         f"| bare faster-whisper (in process) | {b:.1f} | {b / audio.duration:.3f} | 1.00 |",
         f"| service over HTTP, diarize=false | {s:.1f} | {s / audio.duration:.3f} | {s / b:.2f} |",
-        f"| service over HTTP, diarize=true | {diarized:.1f} | {diarized / audio.duration:.3f} | {diarized / b:.2f} |",
+        f"| service over HTTP, diarize=true | {diarized:.1f} | {diarized / audio.duration:.3f} "
+        f"| {diarized / b:.2f} |",
         "",
         f"service peak memory (VmHWM of the server process): {peak:.0f} MB",
-        f"all runs (s): bare {[round(t, 1) for t in bare_times]}, service {[round(t, 1) for t in service_times]}",
+        f"all runs (s): bare {[round(t, 1) for t in bare_times]}, "
+        f"service {[round(t, 1) for t in service_times]}",
     ]
     report = "\n".join(lines)
     print(report)

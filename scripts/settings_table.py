@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Print the README's settings table from scribe.config.Settings (so the two cannot drift).
 
-    python scripts/settings_table.py           # print it
-    python scripts/settings_table.py --write   # replace the table in README.md
+python scripts/settings_table.py           # print it
+python scripts/settings_table.py --write   # replace the table in README.md
 """
 
 from __future__ import annotations

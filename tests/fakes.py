@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
-
 from scribe.config import Settings
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidAudio, InvalidRequest
@@ -57,7 +56,8 @@ def words_over(text: str, start: float, end: float) -> tuple[Word, ...]:
     tokens = text.split()
     step = (end - start) / max(1, len(tokens))
     return tuple(
-        Word(start + i * step, start + (i + 1) * step, " " + token) for i, token in enumerate(tokens)
+        Word(start + i * step, start + (i + 1) * step, " " + token)
+        for i, token in enumerate(tokens)
     )
 
 
@@ -95,7 +95,9 @@ class FakeAsr:
                 break
             time.sleep(self.delay / max(1, len(self.script)))
             words = words_over(text, start, end) if options.word_timestamps else ()
-            segment = Segment(id=i, start=start, end=min(end, audio.duration), text=" " + text, words=words)
+            segment = Segment(
+                id=i, start=start, end=min(end, audio.duration), text=" " + text, words=words
+            )
             segments.append(segment)
             if on_segment is not None:
                 on_segment(segment)

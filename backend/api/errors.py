@@ -7,10 +7,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from scribe.domain.errors import (
     Cancelled,
+    ConfigurationError,
     FileTooLarge,
     InvalidAudio,
     InvalidRequest,
@@ -18,6 +17,7 @@ from scribe.domain.errors import (
     NotReady,
     ScribeError,
 )
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ _STATUS: list[tuple[type[ScribeError], int, str]] = [
     (InvalidRequest, 400, "invalid_request_error"),
     (NotReady, 503, "service_unavailable"),
     (ModelUnavailable, 503, "service_unavailable"),
+    (ConfigurationError, 503, "service_unavailable"),
     (Cancelled, 499, "cancelled"),
 ]
 

@@ -98,7 +98,9 @@ def insights(transcript: Transcript) -> Insights:
     entities = None
     if transcript.entities is not None:
         entities = [
-            EntityOut(label=e.label, text=e.text, start=_r(e.start), end=_r(e.end), speaker=e.speaker)
+            EntityOut(
+                label=e.label, text=e.text, start=_r(e.start), end=_r(e.end), speaker=e.speaker
+            )
             for e in transcript.entities
         ]
     sentiment = None

@@ -11,7 +11,9 @@ from scribe.domain.errors import InvalidAudio, InvalidRequest
 from scribe.domain.options import KnownSpeaker, SpeakerHints, TranscriptionOptions
 from scribe.ports.audio_decoder import AudioDecoder
 
-_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[\w-]+=[\w.-]+)*;base64,(?P<data>.*)$", re.S)
+_DATA_URL = re.compile(
+    r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[\w-]+=[\w.-]+)*;base64,(?P<data>.*)$", re.S
+)
 MAX_KNOWN_SPEAKERS = 10
 REFERENCE_SECONDS = (1.5, 12.0)  # OpenAI asks for 2-10 s; a little slack either way
 
@@ -32,7 +34,8 @@ def known_speakers(
         )
     if len(names) > MAX_KNOWN_SPEAKERS:
         raise InvalidRequest(
-            f"At most {MAX_KNOWN_SPEAKERS} known speakers are supported.", param="known_speaker_names"
+            f"At most {MAX_KNOWN_SPEAKERS} known speakers are supported.",
+            param="known_speaker_names",
         )
     if len(set(names)) != len(names):
         raise InvalidRequest("known_speaker_names[] has duplicates.", param="known_speaker_names")
@@ -48,7 +51,9 @@ def known_speakers(
         try:
             raw = base64.b64decode(match["data"], validate=False)
         except (binascii.Error, ValueError):
-            raise InvalidRequest(f"{param} is not valid base64.", param="known_speaker_references") from None
+            raise InvalidRequest(
+                f"{param} is not valid base64.", param="known_speaker_references"
+            ) from None
         try:
             audio = decoder.decode(io.BytesIO(raw))
         except InvalidAudio as exc:

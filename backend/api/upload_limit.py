@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+import contextlib
 
 from scribe.domain.errors import FileTooLarge
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response, status_of
 
@@ -47,10 +48,8 @@ class UploadLimit:
             if not exceeded:
                 await send(message)
 
-        try:
+        with contextlib.suppress(FileTooLarge):
             await self.app(scope, counting_receive, guarded_send)
-        except FileTooLarge:
-            pass
         if exceeded:
             await self._refuse(scope, receive, send)
 

@@ -38,6 +38,10 @@ class FileTooLarge(ScribeError):
         self.limit_bytes = limit_bytes
 
 
+class ConfigurationError(ScribeError):
+    """A setting or a file it names is invalid; the service cannot start with it."""
+
+
 class ModelUnavailable(ScribeError):
     """A model cannot be loaded: missing weights, no network, missing package or device."""
 

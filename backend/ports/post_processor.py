@@ -9,8 +9,11 @@ from scribe.domain.transcript import Transcript
 class PostProcessor(Protocol):
     """One optional step after attribution (text rules, paragraphs, entities, sentiment).
 
+    ``validate`` rejects options the step cannot honour before any audio is processed;
     ``wanted`` says whether the request asked for it; ``apply`` returns a new transcript.
     """
+
+    def validate(self, options: TranscriptionOptions) -> None: ...
 
     def wanted(self, options: TranscriptionOptions) -> bool: ...
 

@@ -13,6 +13,7 @@ from scribe.domain.audio import Audio
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.speakers import assign_speakers, relabel, speaker_labels, speakers_in_order
 from scribe.domain.transcript import AsrResult, Segment, SpeakerTurn, Transcript
+from scribe.ports.asr_engine import AsrEngine
 from scribe.ports.audio_decoder import AudioDecoder
 from scribe.ports.diarizer import Diarizer
 from scribe.ports.post_processor import PostProcessor
@@ -59,6 +60,13 @@ class TranscribeAudio:
     def diarization_available(self) -> bool:
         return self._diarizer is not None
 
+    def check(self, options: TranscriptionOptions) -> AsrEngine:
+        """Reject bad options before any work: the engine it names, the post-processing asked."""
+        engine = self._engines.select(options.model)
+        for step in self._post_processors:
+            step.validate(options)
+        return engine
+
     def decode(self, source: BinaryIO) -> Audio:
         """Decode an upload; raises InvalidAudio for anything that is not audio."""
         return self._decoder.decode(source)
@@ -83,7 +91,7 @@ class TranscribeAudio:
     ) -> Transcript:
         """Transcribe decoded audio (waits for a free slot when the server is busy)."""
         sink = progress or _NoProgress()
-        engine = self._engines.select(options.model)  # fail on a bad model before waiting
+        engine = self.check(options)
         diarizer = self._diarizer if options.diarize else None
         if diarizer is not None and not options.word_timestamps:
             # Speakers are attributed per word, so the engine must time its words.

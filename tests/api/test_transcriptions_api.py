@@ -7,14 +7,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openai import OpenAI
-
 from scribe.api.app import create_app
+
 from tests.fakes import FakeAsr, fake_services, wav_bytes
 
 URL = "/v1/audio/transcriptions"
 
 
-def post(client: TestClient, data: dict[str, Any] | None = None, content: bytes | None = None, **kw: Any) -> Any:
+def post(
+    client: TestClient, data: dict[str, Any] | None = None, content: bytes | None = None, **kw: Any
+) -> Any:
     files = {"file": ("clip.wav", wav_bytes(4) if content is None else content, "audio/wav")}
     return client.post(URL, data=data or {}, files=files, **kw)
 
@@ -37,7 +39,8 @@ def test_json_is_the_default(client: TestClient) -> None:
 
 def test_verbose_json_with_words_and_speakers(client: TestClient) -> None:
     body = post(
-        client, {"response_format": "verbose_json", "timestamp_granularities[]": ["word", "segment"]}
+        client,
+        {"response_format": "verbose_json", "timestamp_granularities[]": ["word", "segment"]},
     ).json()
     assert body["language"] == "en" and body["duration"] == 4.0
     assert [s["speaker"] for s in body["segments"]] == ["SPEAKER_00", "SPEAKER_01"]
@@ -48,7 +51,10 @@ def test_verbose_json_with_words_and_speakers(client: TestClient) -> None:
 def test_text_srt_vtt_carry_speakers(client: TestClient) -> None:
     text = post(client, {"response_format": "text"})
     assert text.headers["content-type"].startswith("text/plain")
-    assert text.text.splitlines() == ["SPEAKER_00: Hello there, how are you?", "SPEAKER_01: I am fine, thank you."]
+    assert text.text.splitlines() == [
+        "SPEAKER_00: Hello there, how are you?",
+        "SPEAKER_01: I am fine, thank you.",
+    ]
     assert "SPEAKER_01: I am fine" in post(client, {"response_format": "srt"}).text
     vtt = post(client, {"response_format": "vtt"})
     assert vtt.headers["content-type"].startswith("text/vtt") and "<v SPEAKER_00>Hello" in vtt.text
@@ -60,11 +66,15 @@ def test_diarize_false_gives_plain_text(client: TestClient) -> None:
 
 
 def test_streaming_emits_deltas_segments_and_done(client: TestClient) -> None:
-    with client.stream("POST", URL, data={"stream": "true"}, files={"file": ("a.wav", wav_bytes(4))}) as r:
+    with client.stream(
+        "POST", URL, data={"stream": "true"}, files={"file": ("a.wav", wav_bytes(4))}
+    ) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
     types = [e["type"] for e in events]
-    assert types == ["transcript.text.delta"] * 2 + ["transcript.text.segment"] * 2 + ["transcript.text.done"]
+    assert types == ["transcript.text.delta"] * 2 + ["transcript.text.segment"] * 2 + [
+        "transcript.text.done"
+    ]
     assert "".join(e["delta"] for e in events[:2]) == events[-1]["text"]
     assert events[2]["speaker"] == "SPEAKER_00"
 
@@ -75,7 +85,11 @@ def test_known_speakers_are_named(client: TestClient, services: Any) -> None:
     reference = "data:audio/wav;base64," + base64.b64encode(wav_bytes(3)).decode()
     body = post(
         client,
-        {"response_format": "diarized_json", "known_speaker_names[]": ["Ada"], "known_speaker_references[]": [reference]},
+        {
+            "response_format": "diarized_json",
+            "known_speaker_names[]": ["Ada"],
+            "known_speaker_references[]": [reference],
+        },
     ).json()
     assert [s["speaker"] for s in body["segments"]] == ["Ada", "SPEAKER_00"]
 
@@ -93,9 +107,17 @@ def test_known_speakers_are_named(client: TestClient, services: Any) -> None:
         ({"num_speakers": "0"}, None, "num_speakers"),
         ({"min_speakers": "3", "max_speakers": "2"}, None, "min_speakers"),
         ({"timestamp_granularities[]": "word"}, None, "timestamp_granularities"),
-        ({"timestamp_granularities[]": "char", "response_format": "verbose_json"}, None, "timestamp_granularities[]"),
+        (
+            {"timestamp_granularities[]": "char", "response_format": "verbose_json"},
+            None,
+            "timestamp_granularities[]",
+        ),
         ({"known_speaker_names[]": "Ada"}, None, "known_speaker_references"),
-        ({"known_speaker_names[]": "Ada", "known_speaker_references[]": "http://x"}, None, "known_speaker_references"),
+        (
+            {"known_speaker_names[]": "Ada", "known_speaker_references[]": "http://x"},
+            None,
+            "known_speaker_references",
+        ),
     ],
 )
 def test_bad_input_is_a_400_naming_the_parameter(
@@ -130,7 +152,9 @@ def test_chunked_upload_over_the_limit_is_a_413(client: TestClient) -> None:
             yield b"\0" * 64 * 1024
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    response = client.post(URL, content=body(), headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    response = client.post(
+        URL, content=body(), headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
     assert_openai_error(response, 413, "file")
 
 
@@ -169,10 +193,15 @@ def test_every_format_parses_with_the_openai_sdk(client: TestClient) -> None:
     plain = sdk.audio.transcriptions.create(model="whisper-1", file=audio)
     assert plain.text.startswith("Hello")
     verbose = sdk.audio.transcriptions.create(
-        model="whisper-1", file=audio, response_format="verbose_json", timestamp_granularities=["word"]
+        model="whisper-1",
+        file=audio,
+        response_format="verbose_json",
+        timestamp_granularities=["word"],
     )
     assert verbose.words and verbose.words[0].word == "Hello"
-    diarized = sdk.audio.transcriptions.create(model="whisper-1", file=audio, response_format="diarized_json")
+    diarized = sdk.audio.transcriptions.create(
+        model="whisper-1", file=audio, response_format="diarized_json"
+    )
     assert diarized.segments[1].speaker == "SPEAKER_01"
     for fmt in ("text", "srt", "vtt"):
         out = sdk.audio.transcriptions.create(model="whisper-1", file=audio, response_format=fmt)
@@ -188,9 +217,49 @@ def test_an_engine_failure_in_a_stream_becomes_an_error_event() -> None:
 
     services: Any = fake_services(asr=Broken(name="broken"))
     services.warm_up.run()
-    with TestClient(create_app(services), raise_server_exceptions=False) as client, client.stream(
-        "POST", URL, data={"stream": "true"}, files={"file": ("a.wav", wav_bytes(2))}
-    ) as r:
+    with (
+        TestClient(create_app(services), raise_server_exceptions=False) as client,
+        client.stream(
+            "POST", URL, data={"stream": "true"}, files={"file": ("a.wav", wav_bytes(2))}
+        ) as r,
+    ):
         events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
         assert events[-1]["type"] == "error"
         assert post(client).status_code == 500
+
+
+def test_text_rules_paragraphs_and_sentiment_through_the_api(tmp_path: Any) -> None:
+    from scribe.adapters.nlp.paragraphs import ParagraphDetector
+    from scribe.adapters.nlp.text_rules_file import TextRulesProcessor, load_text_rules
+    from scribe.adapters.nlp.vader_sentiment import VaderSentimentAnalyzer
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        'rule_sets:\n  polite:\n    - replace: {find: "fine", with: "great", whole_word: true}\n'
+    )
+    asr = FakeAsr(
+        script=((0.0, 2.0, "Hello there, how are you?"), (2.0, 4.0, "I am fine, thank you."))
+    )
+    steps = [
+        TextRulesProcessor(load_text_rules(rules)),
+        ParagraphDetector(1.5, 6),
+        VaderSentimentAnalyzer(),
+    ]
+    services: Any = fake_services(asr=asr, post_processors=steps)
+    services.warm_up.run()
+    with TestClient(create_app(services)) as client:
+        assert_openai_error(post(client, {"text_rules[]": "rude"}), 400, "text_rules")
+        assert asr.calls == []  # rejected before any work
+        body = post(
+            client,
+            {
+                "response_format": "verbose_json",
+                "text_rules[]": "polite",
+                "detect_paragraphs": "true",
+                "detect_sentiment": "true",
+            },
+        ).json()
+    assert "I am great, thank you." in body["text"]
+    assert [p["speaker"] for p in body["paragraphs"]] == ["SPEAKER_00", "SPEAKER_01"]
+    assert body["sentiment"]["overall"]["label"] == "positive"
+    assert len(body["sentiment"]["segments"]) == 2

@@ -42,7 +42,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "scribe.cli", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "scribe.cli", "serve"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -82,7 +85,9 @@ def test_every_format_on_jfk(client: OpenAI, eval_dir: Path) -> None:
 
     def create(**kwargs: object) -> object:
         return client.audio.transcriptions.create(
-            model="whisper-1", file=("jfk.flac", io.BytesIO(audio)), **kwargs  # type: ignore[arg-type]
+            model="whisper-1",
+            file=("jfk.flac", io.BytesIO(audio)),
+            **kwargs,  # type: ignore[arg-type]
         )
 
     plain = create()
@@ -99,7 +104,10 @@ def test_every_format_on_jfk(client: OpenAI, eval_dir: Path) -> None:
     assert isinstance(text, str) and wer(reference, text.split(":", 1)[-1]) <= 0.10
 
     subtitles = list(srt.parse(create(response_format="srt")))  # type: ignore[arg-type]
-    assert subtitles and wer(reference, " ".join(s.content.split(":", 1)[-1] for s in subtitles)) <= 0.10
+    assert (
+        subtitles
+        and wer(reference, " ".join(s.content.split(":", 1)[-1] for s in subtitles)) <= 0.10
+    )
     starts = [s.start for s in subtitles]
     assert starts == sorted(starts) and all(s.start < s.end for s in subtitles)
 
@@ -126,19 +134,27 @@ def test_librispeech_flac(client: OpenAI, eval_dir: Path) -> None:
 def test_two_speakers_on_the_telephone_call(client: OpenAI, eval_dir: Path) -> None:
     with (eval_dir / "pyannote_sample.wav").open("rb") as f:
         result = client.audio.transcriptions.create(
-            model="whisper-1", file=f, response_format="diarized_json"  # type: ignore[call-overload]
+            model="whisper-1",
+            file=f,
+            response_format="diarized_json",  # type: ignore[call-overload]
         )
     speakers = [s.speaker for s in result.segments]
     assert set(speakers) == {"SPEAKER_00", "SPEAKER_01"} and speakers[0] == "SPEAKER_00"
 
 
-def test_bad_input_gets_a_clear_400_and_the_server_keeps_working(client: OpenAI, server: str, eval_dir: Path) -> None:
+def test_bad_input_gets_a_clear_400_and_the_server_keeps_working(
+    client: OpenAI, server: str, eval_dir: Path
+) -> None:
     response = httpx.post(
-        f"{server}/v1/audio/transcriptions", files={"file": ("notes.txt", b"hello, not audio")}, timeout=30
+        f"{server}/v1/audio/transcriptions",
+        files={"file": ("notes.txt", b"hello, not audio")},
+        timeout=30,
     )
     assert response.status_code == 400 and response.json()["error"]["param"] == "file"
     big = httpx.post(
-        f"{server}/v1/audio/transcriptions", files={"file": ("big.wav", b"\0" * (21 * 1024 * 1024))}, timeout=30
+        f"{server}/v1/audio/transcriptions",
+        files={"file": ("big.wav", b"\0" * (21 * 1024 * 1024))},
+        timeout=30,
     )
     assert big.status_code == 413
     assert httpx.get(f"{server}/health/ready").status_code == 200

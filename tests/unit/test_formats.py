@@ -5,7 +5,17 @@ from scribe.domain.insights import Entity, Paragraph, Sentence, Sentiment
 from scribe.domain.transcript import Segment, Transcript, Word
 
 SEGMENTS = (
-    Segment(0, 0.0, 1.5, " Hello there.", (Word(0.0, 0.6, " Hello", speaker="SPEAKER_00"), Word(0.7, 1.5, " there.", speaker="SPEAKER_00")), "SPEAKER_00"),
+    Segment(
+        0,
+        0.0,
+        1.5,
+        " Hello there.",
+        (
+            Word(0.0, 0.6, " Hello", speaker="SPEAKER_00"),
+            Word(0.7, 1.5, " there.", speaker="SPEAKER_00"),
+        ),
+        "SPEAKER_00",
+    ),
     Segment(1, 1.5, 3723.4567, " Fine --> thanks.", (Word(1.6, 3723.4567, " Fine"),), "SPEAKER_01"),
     Segment(2, 3723.5, 3724.0, " And you?", (), "SPEAKER_01"),
 )
@@ -37,7 +47,9 @@ def test_text_without_speakers_is_plain() -> None:
 def test_paragraphs_are_separated_by_blank_lines() -> None:
     paragraphs = (
         Paragraph(0, 1.5, "Hello there.", (Sentence(0, 1.5, "Hello there."),), "SPEAKER_00"),
-        Paragraph(1.5, 3724, "Fine. And you?", (Sentence(1.5, 3724, "Fine. And you?"),), "SPEAKER_01"),
+        Paragraph(
+            1.5, 3724, "Fine. And you?", (Sentence(1.5, 3724, "Fine. And you?"),), "SPEAKER_01"
+        ),
     )
     t = Transcript("en", 3724.0, SEGMENTS, T.speakers, paragraphs=paragraphs)
     assert formats.to_text(t) == "SPEAKER_00: Hello there.\n\nSPEAKER_01: Fine. And you?\n"
@@ -45,14 +57,23 @@ def test_paragraphs_are_separated_by_blank_lines() -> None:
 
 def test_verbose_json_has_speakers_words_and_insights_when_asked() -> None:
     t = Transcript(
-        "en", 3724.0, SEGMENTS, T.speakers,
+        "en",
+        3724.0,
+        SEGMENTS,
+        T.speakers,
         entities=(Entity("PERSON", "Diane", 0.1, 0.5, "SPEAKER_00"),),
         sentiment=Sentiment("positive", 0.6),
         segment_sentiments=(Sentiment("positive", 0.6, 0.0, 1.5, "SPEAKER_00", "Hello there."),),
     )
     body = json.loads(formats.render(t, "verbose_json", words=True))
     assert body["segments"][1]["speaker"] == "SPEAKER_01"
-    assert body["words"][0] == {"word": "Hello", "start": 0.0, "end": 0.6, "speaker": "SPEAKER_00", "probability": 1.0}
+    assert body["words"][0] == {
+        "word": "Hello",
+        "start": 0.0,
+        "end": 0.6,
+        "speaker": "SPEAKER_00",
+        "probability": 1.0,
+    }
     assert body["entities"][0]["text"] == "Diane"
     assert body["sentiment"]["overall"]["label"] == "positive"
     assert "paragraphs" not in body
@@ -63,8 +84,12 @@ def test_verbose_json_has_speakers_words_and_insights_when_asked() -> None:
 def test_diarized_json_follows_openai_shape() -> None:
     body = json.loads(formats.render(T, "diarized_json"))
     assert body["segments"][0] == {
-        "type": "transcript.text.segment", "id": "seg_0", "start": 0.0, "end": 1.5,
-        "text": "Hello there.", "speaker": "SPEAKER_00",
+        "type": "transcript.text.segment",
+        "id": "seg_0",
+        "start": 0.0,
+        "end": 1.5,
+        "text": "Hello there.",
+        "speaker": "SPEAKER_00",
     }
 
 

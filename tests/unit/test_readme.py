@@ -7,12 +7,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_readme_settings_table_is_current() -> None:
-    spec = importlib.util.spec_from_file_location("settings_table", ROOT / "scripts" / "settings_table.py")
+    spec = importlib.util.spec_from_file_location(
+        "settings_table", ROOT / "scripts" / "settings_table.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     readme = (ROOT / "README.md").read_text()
-    assert module.readme_with_table(readme) == readme, "run: python scripts/settings_table.py --write"
+    assert module.readme_with_table(readme) == readme, (
+        "run: python scripts/settings_table.py --write"
+    )
 
 
 def test_env_example_names_only_real_settings() -> None:

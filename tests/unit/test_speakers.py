@@ -26,20 +26,31 @@ def test_no_turns_means_no_speaker() -> None:
 
 def _segment(words: list[tuple[float, float, str]]) -> Segment:
     ws = tuple(Word(s, e, " " + t) for s, e, t in words)
-    return Segment(id=7, start=ws[0].start, end=ws[-1].end, text="".join(w.text for w in ws).strip(), words=ws)
+    return Segment(
+        id=7, start=ws[0].start, end=ws[-1].end, text="".join(w.text for w in ws).strip(), words=ws
+    )
 
 
 def test_segments_split_where_the_speaker_changes() -> None:
     seg = _segment([(0.1, 0.5, "hi"), (0.6, 1.0, "there"), (2.2, 2.6, "hello"), (2.7, 3.0, "back")])
     out = assign_speakers([seg], TURNS)
-    assert [(s.id, s.speaker, s.text) for s in out] == [(0, "x", "hi there"), (1, "y", "hello back")]
+    assert [(s.id, s.speaker, s.text) for s in out] == [
+        (0, "x", "hi there"),
+        (1, "y", "hello back"),
+    ]
     assert out[0].start == 0.1 and out[0].end == 1.0
     assert out[1].start == 2.2 and out[1].end == 3.0
     assert all(w.speaker == s.speaker for s in out for w in s.words)
 
 
 def test_a_single_speaker_segment_keeps_its_bounds_and_text() -> None:
-    seg = Segment(id=0, start=0.0, end=1.9, text="Hi there.", words=(Word(0.2, 0.6, " Hi"), Word(0.7, 1.2, " there.")))
+    seg = Segment(
+        id=0,
+        start=0.0,
+        end=1.9,
+        text="Hi there.",
+        words=(Word(0.2, 0.6, " Hi"), Word(0.7, 1.2, " there.")),
+    )
     (out,) = assign_speakers([seg], TURNS)
     assert (out.start, out.end, out.text, out.speaker) == (0.0, 1.9, "Hi there.", "x")
 
@@ -61,5 +72,5 @@ def test_labels_follow_first_appearance_and_keep_known_names() -> None:
 
 def test_silent_speakers_are_numbered_after_the_talking_ones() -> None:
     seg = _segment([(2.1, 2.5, "only")])
-    labels = speaker_labels(assign_speakers([seg], TURNS), TURNS + [SpeakerTurn(7, 8, "z")])
+    labels = speaker_labels(assign_speakers([seg], TURNS), [*TURNS, SpeakerTurn(7, 8, "z")])
     assert labels == {"y": "SPEAKER_00", "x": "SPEAKER_01", "z": "SPEAKER_02"}

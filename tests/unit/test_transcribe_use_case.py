@@ -3,21 +3,25 @@ import threading
 import time
 
 import pytest
-
 from scribe.domain.errors import InvalidAudio, UnknownModel
 from scribe.domain.options import KnownSpeaker, SpeakerHints, TranscriptionOptions
 from scribe.domain.transcript import SpeakerTurn
 from scribe.use_cases.engines import AsrEngines
 from scribe.use_cases.transcribe import TranscribeAudio
+
 from tests.fakes import FakeAsr, FakeDecoder, FakeDiarizer, RecordingProgress, wav_bytes
 
 
-def _use_case(asr: FakeAsr | None = None, diarizer: FakeDiarizer | None = None, **kw: object) -> TranscribeAudio:
+def _use_case(
+    asr: FakeAsr | None = None, diarizer: FakeDiarizer | None = None, **kw: object
+) -> TranscribeAudio:
     return TranscribeAudio(FakeDecoder(), AsrEngines([asr or FakeAsr()]), diarizer, **kw)  # type: ignore[arg-type]
 
 
 def test_words_get_speakers_labelled_in_order_of_appearance() -> None:
-    result = _use_case(diarizer=FakeDiarizer()).execute(io.BytesIO(wav_bytes(4)), TranscriptionOptions())
+    result = _use_case(diarizer=FakeDiarizer()).execute(
+        io.BytesIO(wav_bytes(4)), TranscriptionOptions()
+    )
     assert [s.speaker for s in result.segments] == ["SPEAKER_00", "SPEAKER_01"]
     assert result.speakers == ("SPEAKER_00", "SPEAKER_01")
     assert result.text == "Hello there, how are you? I am fine, thank you."
@@ -43,28 +47,36 @@ def test_diarize_false_skips_the_diarizer() -> None:
 
 def test_diarization_forces_word_timestamps() -> None:
     asr = FakeAsr()
-    _use_case(asr, FakeDiarizer()).execute(io.BytesIO(wav_bytes(4)), TranscriptionOptions(word_timestamps=False))
+    _use_case(asr, FakeDiarizer()).execute(
+        io.BytesIO(wav_bytes(4)), TranscriptionOptions(word_timestamps=False)
+    )
     assert asr.calls[0].word_timestamps is True
 
 
 def test_speaker_hints_reach_the_diarizer() -> None:
     diarizer = FakeDiarizer()
     hints = SpeakerHints(min_speakers=2, max_speakers=3)
-    _use_case(diarizer=diarizer).execute(io.BytesIO(wav_bytes(4)), TranscriptionOptions(speakers=hints))
+    _use_case(diarizer=diarizer).execute(
+        io.BytesIO(wav_bytes(4)), TranscriptionOptions(speakers=hints)
+    )
     assert diarizer.hints == [hints]
 
 
 def test_known_speakers_name_the_matching_labels() -> None:
     diarizer = FakeDiarizer(turns=[SpeakerTurn(0, 2, "b"), SpeakerTurn(2, 4, "a")])
     known = (KnownSpeaker("Alice", FakeDecoder().decode(io.BytesIO(wav_bytes(3)))),)
-    result = _use_case(diarizer=diarizer).execute(io.BytesIO(wav_bytes(4)), TranscriptionOptions(known_speakers=known))
+    result = _use_case(diarizer=diarizer).execute(
+        io.BytesIO(wav_bytes(4)), TranscriptionOptions(known_speakers=known)
+    )
     assert diarizer.identified == [("Alice",)]
     assert result.speakers == ("Alice", "SPEAKER_00")
 
 
 def test_progress_reports_segments_and_reaches_one() -> None:
     progress = RecordingProgress()
-    _use_case(diarizer=FakeDiarizer()).execute(io.BytesIO(wav_bytes(4)), TranscriptionOptions(), progress)
+    _use_case(diarizer=FakeDiarizer()).execute(
+        io.BytesIO(wav_bytes(4)), TranscriptionOptions(), progress
+    )
     assert len(progress.segments) == 2
     fractions = [f for f, _ in progress.progress]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -93,7 +105,12 @@ def test_concurrent_jobs_are_limited() -> None:
     asr = FakeAsr(delay=0.2)
     use_case = _use_case(asr, max_concurrent=1)
     audio = FakeDecoder().decode(io.BytesIO(wav_bytes(4)))
-    threads = [threading.Thread(target=use_case.transcribe, args=(audio, TranscriptionOptions(diarize=False))) for _ in range(2)]
+    threads = [
+        threading.Thread(
+            target=use_case.transcribe, args=(audio, TranscriptionOptions(diarize=False))
+        )
+        for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -102,17 +119,24 @@ def test_concurrent_jobs_are_limited() -> None:
 
 
 class _Upper:
+    def validate(self, options: TranscriptionOptions) -> None:
+        pass
+
     def wanted(self, options: TranscriptionOptions) -> bool:
         return options.detect_entities
 
     def apply(self, transcript, options):  # type: ignore[no-untyped-def]
         from dataclasses import replace
 
-        return replace(transcript, segments=tuple(replace(s, text=s.text.upper()) for s in transcript.segments))
+        return replace(
+            transcript, segments=tuple(replace(s, text=s.text.upper()) for s in transcript.segments)
+        )
 
 
 def test_post_processors_run_only_when_wanted() -> None:
     use_case = _use_case(post_processors=[_Upper()])
     plain = use_case.execute(io.BytesIO(wav_bytes(4)), TranscriptionOptions(diarize=False))
-    shouted = use_case.execute(io.BytesIO(wav_bytes(4)), TranscriptionOptions(diarize=False, detect_entities=True))
+    shouted = use_case.execute(
+        io.BytesIO(wav_bytes(4)), TranscriptionOptions(diarize=False, detect_entities=True)
+    )
     assert plain.text.startswith("Hello") and shouted.text.startswith("HELLO")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-
 from scribe import __version__
 from scribe.bootstrap import Services
 
@@ -26,7 +25,7 @@ async def live() -> dict[str, str]:
     summary="Readiness: every model is loaded",
     responses={503: {"description": "Models still loading, or loading failed"}},
 )
-async def ready(services: Services = Depends(get_services)) -> JSONResponse:
+async def ready(services: Annotated[Services, Depends(get_services)]) -> JSONResponse:
     warm_up = services.warm_up
     body: dict[str, Any] = {
         "status": "ready" if warm_up.ready else ("failed" if warm_up.error else "loading"),

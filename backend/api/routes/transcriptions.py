@@ -10,13 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
-
 from scribe.bootstrap import Services
 from scribe.domain.audio import Audio
 from scribe.domain.errors import Cancelled, InvalidRequest, ScribeError
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.transcript import Segment, Transcript
+from starlette.concurrency import run_in_threadpool
 
 from .. import formats
 from ..deps import get_services
@@ -76,7 +75,8 @@ async def create_transcription(
     min_speakers: Annotated[int | None, Form()] = None,
     max_speakers: Annotated[int | None, Form()] = None,
     known_speaker_names: Annotated[
-        list[str] | None, Form(alias="known_speaker_names[]", description="Names of known speakers.")
+        list[str] | None,
+        Form(alias="known_speaker_names[]", description="Names of known speakers."),
     ] = None,
     known_speaker_references: Annotated[
         list[str] | None,
@@ -89,7 +89,8 @@ async def create_transcription(
     detect_entities: Annotated[bool, Form()] = False,
     detect_sentiment: Annotated[bool, Form()] = False,
     text_rules: Annotated[
-        list[str] | None, Form(alias="text_rules[]", description="Names of text rule sets to apply.")
+        list[str] | None,
+        Form(alias="text_rules[]", description="Names of text rule sets to apply."),
     ] = None,
 ) -> Response:
     if file is None or not hasattr(file, "file"):
@@ -133,7 +134,7 @@ async def create_transcription(
         detect_sentiment=detect_sentiment,
         text_rules=text_rules,
     )
-    services.engines.select(options.model)  # a bad model is a 400 before any decoding
+    services.transcribe.check(options)  # a bad model or rule set is a 400 before any decoding
     audio = await run_in_threadpool(services.transcribe.decode, file.file)
     if stream:
         return StreamingResponse(
@@ -199,8 +200,12 @@ async def _events(
                 formats.sse(
                     {
                         "type": "error",
-                        "error": {"message": "The server failed unexpectedly; see its log.",
-                                  "type": "server_error", "param": None, "code": None},
+                        "error": {
+                            "message": "The server failed unexpectedly; see its log.",
+                            "type": "server_error",
+                            "param": None,
+                            "code": None,
+                        },
                     }
                 )
             )
