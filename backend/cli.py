@@ -224,8 +224,45 @@ def _write(body: str, output: Path | None) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    print("scribe eval: not wired yet", file=sys.stderr)
-    return 1
+    from scribe.bootstrap import build_services
+    from scribe.domain.audio import Audio
+    from scribe.domain.options import SpeakerHints, TranscriptionOptions
+    from scribe.domain.transcript import SpeakerTurn, Transcript
+    from scribe.evaluation import ClipResult, evaluate, format_report
+
+    services = build_services()
+    diarizer = services.diarizer
+    services.warm_up.run()
+    services.warm_up.require_ready()
+
+    def decode(path: Path) -> Audio:
+        with path.open("rb") as source:
+            return services.transcribe.decode(source)
+
+    def diarize(path: Path) -> list[SpeakerTurn]:
+        assert diarizer is not None
+        return diarizer.diarize(decode(path), SpeakerHints())
+
+    def transcribe(path: Path) -> Transcript:
+        # The whole pipeline, as the API runs it: words get their speakers the same way.
+        options = TranscriptionOptions(diarize=diarizer is not None)
+        return services.transcribe.transcribe(decode(path), options)
+
+    def progress(result: ClipResult) -> None:
+        print(f"  {result.id}: done", file=sys.stderr)
+
+    report = evaluate(
+        args.manifest,
+        transcribe=None if args.diarization_only else transcribe,
+        diarize=diarize if diarizer is not None else None,
+        clip_ids=args.only or None,
+        on_clip=progress,
+    )
+    table = format_report(report)
+    print(table)
+    if args.output:
+        args.output.write_text(table + "\n", encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":

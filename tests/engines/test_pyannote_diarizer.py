@@ -1,0 +1,303 @@
+"""The pyannote.audio 4 diarizer adapter, exercised on CPU with a tiny random-weight pipeline.
+
+The pipeline is built in a temporary folder (tests/engines/tiny_pyannote.py) and loaded through
+``PyannoteDiarizer(pipeline=folder)``, the path a user's downloaded model takes. Its speaker turns
+are meaningless; these tests check structure, hint handling, repeatability, identification and
+the translation of "model not available" into one clear error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import shutil
+import threading
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from scribe.adapters.diarization.pyannote_diarizer import (
+    PyannoteDiarizer,
+    match_voiceprints,
+    prepare_pyannote_import,
+)
+from scribe.domain.audio import Audio
+from scribe.domain.errors import ModelUnavailable
+from scribe.domain.options import KnownSpeaker, SpeakerHints
+from scribe.domain.transcript import SpeakerTurn
+
+from .tiny_pyannote import build_tiny_pyannote_pipeline
+
+HAS_PYANNOTE = importlib.util.find_spec("pyannote") is not None and (
+    importlib.util.find_spec("pyannote.audio") is not None
+)
+needs_pyannote = pytest.mark.skipif(
+    not HAS_PYANNOTE, reason="pyannote.audio is not installed (the [gpu] extra)"
+)
+
+CLIP_START, CLIP_SECONDS = 6.0, 8.0  # a stretch of the telephone call where both people talk
+
+
+def _import_pyannote() -> None:
+    prepare_pyannote_import()
+    pytest.importorskip("pyannote.audio", reason="pyannote.audio is not installed ([gpu] extra)")
+
+
+def _read_wav(path: Path, start: float, seconds: float) -> Audio:
+    with wave.open(str(path)) as wav:
+        assert wav.getframerate() == 16_000 and wav.getnchannels() == 1
+        wav.setpos(int(start * 16_000))
+        frames = wav.readframes(int(seconds * 16_000))
+    samples = np.frombuffer(frames, dtype=np.int16).astype(np.float32) / 32768.0
+    return Audio(samples)
+
+
+@pytest.fixture(scope="module")
+def clip(eval_dir: Path) -> Audio:
+    return _read_wav(eval_dir / "pyannote_sample.wav", CLIP_START, CLIP_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    _import_pyannote()
+    return build_tiny_pyannote_pipeline(tmp_path_factory.mktemp("tiny_pyannote"))
+
+
+@pytest.fixture(scope="module")
+def diarizer(tiny_pipeline: Path) -> PyannoteDiarizer:
+    d = PyannoteDiarizer(pipeline=str(tiny_pipeline), device="cpu")
+    d.load()
+    return d
+
+
+def _check_turns(turns: list[SpeakerTurn], duration: float) -> None:
+    assert turns, "the tiny pipeline is built to find speech in this clip"
+    assert all(isinstance(t, SpeakerTurn) for t in turns)
+    assert all(isinstance(t.speaker, str) and t.speaker for t in turns)
+    assert all(0.0 <= t.start < t.end <= duration for t in turns)
+    assert turns == sorted(turns, key=lambda t: (t.start, t.end))
+    # exclusive diarization (the default): no two turns overlap
+    for prev, nxt in itertools.pairwise(turns):
+        assert prev.end <= nxt.start + 1e-6
+
+
+# --- pure logic ---------------------------------------------------------------------------------
+
+
+def test_match_voiceprints_pairs_one_to_one_above_threshold() -> None:
+    a, b, c = np.eye(3)
+    labels = {"S0": a + 0.1 * b, "S1": b, "S2": c}
+    known = [("bob", b + 0.05 * a), ("alice", a)]
+    assert match_voiceprints(labels, known, 0.5) == {"S0": "alice", "S1": "bob"}
+    assert match_voiceprints(labels, known, 1.01) == {}
+    assert match_voiceprints(labels, [("carol", -a)], 0.5) == {}
+    assert match_voiceprints({}, known, 0.5) == {}
+
+
+def test_name() -> None:
+    assert PyannoteDiarizer(pipeline="/nonexistent").name == "pyannote"
+
+
+# --- model not available ------------------------------------------------------------------------
+
+
+def test_missing_local_folder_is_model_unavailable(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-pipeline"
+    d = PyannoteDiarizer(pipeline=str(missing))
+    with pytest.raises(ModelUnavailable) as info:
+        d.load()
+    assert str(missing) in info.value.message
+    assert "SCRIBE_PYANNOTE_PIPELINE" in info.value.message
+    assert not d.loaded
+
+
+def test_folder_without_config_is_model_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match=r"config\.yaml"):
+        PyannoteDiarizer(pipeline=str(tmp_path)).load()
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+def test_uncached_hub_name_fails_fast_without_downloads(tmp_path: Path) -> None:
+    d = PyannoteDiarizer(pipeline="pyannote/speaker-diarization-3.1", cache_dir=tmp_path)
+    started = time.monotonic()
+    with pytest.raises(ModelUnavailable) as info:
+        d.load()
+    assert time.monotonic() - started < 5.0
+    message = info.value.message
+    assert "pyannote/speaker-diarization-3.1" in message
+    assert "HF_TOKEN" in message and "SCRIBE_ALLOW_DOWNLOADS" in message
+    assert "SCRIBE_PYANNOTE_PIPELINE" in message
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_offline_hub_download_is_model_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Downloads allowed but the Hub unreachable (offline mode): one clear error, quickly."""
+    _import_pyannote()
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    d = PyannoteDiarizer(
+        pipeline="pyannote/speaker-diarization-3.1", cache_dir=tmp_path, allow_downloads=True
+    )
+    started = time.monotonic()
+    with pytest.raises(ModelUnavailable) as info:
+        d.load()
+    assert time.monotonic() - started < 5.0
+    assert "HF_TOKEN" in info.value.message
+    assert "speaker-diarization-3.1" in info.value.message
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_cuda_without_gpu_is_model_unavailable(tiny_pipeline: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ModelUnavailable, match="SCRIBE_DEVICE=cpu"):
+        PyannoteDiarizer(pipeline=str(tiny_pipeline), device="cuda").load()
+
+
+def test_hub_offline_context_sets_and_restores_offline_mode() -> None:
+    from huggingface_hub import constants
+    from scribe.adapters.diarization.pyannote_diarizer import _hub_offline
+
+    before = constants.HF_HUB_OFFLINE
+    with _hub_offline(True):
+        assert constants.is_offline_mode()
+    assert before == constants.HF_HUB_OFFLINE
+    with _hub_offline(False):
+        assert before == constants.HF_HUB_OFFLINE
+
+
+# --- the tiny pipeline, loaded like a user's local model ----------------------------------------
+
+
+def _put_in_hub_cache(folder: Path, cache_dir: Path, repo_id: str) -> None:
+    """Lay ``folder`` out as huggingface_hub's cache would hold a downloaded ``repo_id``."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = cache_dir / ("models--" + repo_id.replace("/", "--"))
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    shutil.copytree(folder, repo / "snapshots" / commit)
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_hub_name_loads_from_local_cache_without_downloads(
+    tiny_pipeline: Path, tmp_path: Path, clip: Audio
+) -> None:
+    """A hub name already in the HF cache loads offline, "$model/..." parts included."""
+    _put_in_hub_cache(tiny_pipeline, tmp_path, "someone/tiny-diarization")
+    d = PyannoteDiarizer(pipeline="someone/tiny-diarization", cache_dir=tmp_path)
+    d.load()
+    assert d.loaded
+    _check_turns(d.diarize(clip.slice(0.0, 5.0), SpeakerHints(num_speakers=1)), 5.0)
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_torchaudio_parts_pyannote_uses_work() -> None:
+    _import_pyannote()
+    import torch
+    import torchaudio
+
+    fbank = torchaudio.compliance.kaldi.fbank(torch.randn(1, 16_000), num_mel_bins=80)
+    assert fbank.shape == (98, 80)
+    assert torchaudio.functional.resample(torch.randn(1, 16_000), 16_000, 8_000).shape == (
+        1,
+        8_000,
+    )
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_concurrent_loads_build_one_pipeline(tiny_pipeline: Path) -> None:
+    d = PyannoteDiarizer(pipeline=str(tiny_pipeline))
+    seen: list[Any] = []
+    errors: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            d.load()
+            seen.append(d._pipeline)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(seen) == 3 and all(p is seen[0] for p in seen)
+    d.load()  # idempotent
+    assert d._pipeline is seen[0] and d.loaded
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_diarize_structure_and_repeatability(diarizer: PyannoteDiarizer, clip: Audio) -> None:
+    turns = diarizer.diarize(clip, SpeakerHints())
+    _check_turns(turns, clip.duration)
+    assert diarizer.diarize(clip, SpeakerHints()) == turns
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_diarize_honours_speaker_counts(diarizer: PyannoteDiarizer, clip: Audio) -> None:
+    one = diarizer.diarize(clip, SpeakerHints(num_speakers=1))
+    _check_turns(one, clip.duration)
+    assert len({t.speaker for t in one}) == 1
+
+    two = diarizer.diarize(clip, SpeakerHints(num_speakers=2))
+    _check_turns(two, clip.duration)
+    # the tiny pipeline's segmentation switches between local speakers, so k-means can make two
+    assert len({t.speaker for t in two}) == 2
+
+    bounded = diarizer.diarize(clip, SpeakerHints(min_speakers=2, max_speakers=3))
+    _check_turns(bounded, clip.duration)
+    assert 2 <= len({t.speaker for t in bounded}) <= 3
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_diarize_tiny_inputs(diarizer: PyannoteDiarizer, clip: Audio) -> None:
+    assert diarizer.diarize(clip.slice(0.0, 0.05), SpeakerHints()) == []
+    short = clip.slice(0.0, 0.3)
+    turns = diarizer.diarize(short, SpeakerHints())
+    assert all(0.0 <= t.start < t.end <= short.duration for t in turns)
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_identify_matches_voices_by_embedding(diarizer: PyannoteDiarizer, clip: Audio) -> None:
+    turns = [
+        SpeakerTurn(0.0, 3.0, "A"),
+        SpeakerTurn(3.0, 3.2, "C"),  # too short for a voiceprint: never named
+        SpeakerTurn(4.0, 8.0, "B"),
+    ]
+    known = [
+        KnownSpeaker("bob", clip.slice(4.0, 8.0)),
+        KnownSpeaker("alice", clip.slice(0.0, 3.0)),
+    ]
+    # identical audio gives identical embeddings (similarity 1), so the assignment is forced
+    assert diarizer.identify(clip, turns, known) == {"A": "alice", "B": "bob"}
+    assert diarizer.identify(clip, turns, []) == {}
+    assert diarizer.identify(clip, [], known) == {}
