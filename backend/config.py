@@ -87,8 +87,9 @@ class Settings(BaseSettings):
     )
 
     pyannote_pipeline: str = Field(
-        "pyannote/speaker-diarization-3.1",
-        description="pyannote pipeline: a hub name or a local folder with `config.yaml`.",
+        "pyannote/speaker-diarization-community-1",
+        description="pyannote pipeline: a hub name (`pyannote/speaker-diarization-community-1`, "
+        "`pyannote/speaker-diarization-3.1`) or a local folder with `config.yaml`.",
     )
     hf_token: SecretStr | None = Field(
         None, description="Hugging Face token for gated models (HF_TOKEN is read too)."

@@ -22,13 +22,18 @@ from scribe.ports.asr_engine import SegmentCallback
 def wav_bytes(seconds: float, rate: int = SAMPLE_RATE) -> bytes:
     """A short mono 16-bit WAV of a quiet tone."""
     t = np.arange(int(seconds * rate)) / rate
-    samples = (0.1 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
+    return encode_wav(0.1 * np.sin(2 * np.pi * 220 * t), rate)
+
+
+def encode_wav(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
+    """Float samples in [-1, 1] as a mono 16-bit WAV."""
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
-        out.writeframes(samples.tobytes())
+        out.writeframes(pcm.tobytes())
     return buffer.getvalue()
 
 
