@@ -1,0 +1,5 @@
+"""Embedded diarization: offline and on the CPU, with models that ship inside Python packages."""
+
+from .diarizer import EmbeddedDiarizer
+
+__all__ = ["EmbeddedDiarizer"]

