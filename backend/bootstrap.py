@@ -82,8 +82,9 @@ def engine_name(kind: str, model: str) -> str:
 
 def build_asr_engine(kind: str, settings: Settings, device: str) -> AsrEngine:
     if kind == "nemo":
-        from scribe.adapters.asr.nemo_engine import NemoEngine
+        from scribe.adapters.asr.nemo_engine import NemoEngine, configure_cuda_allocator
 
+        configure_cuda_allocator()  # before any engine allocates GPU memory
         return NemoEngine(
             model=settings.nemo_model,
             device=device,

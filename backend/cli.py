@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+
     from scribe.api.app import create_app
     from scribe.bootstrap import build_services
     from scribe.config import Settings

@@ -7,6 +7,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+
 from scribe.adapters.audio.pyav_decoder import PyAVDecoder
 from scribe.domain.audio import SAMPLE_RATE, Audio
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_audio import DEFAULT_EVAL_DIR, TWO_SPEAKER_CLIPS, joined
+
 from scribe.bootstrap import build_services
 from scribe.domain.options import SpeakerHints, TranscriptionOptions
 

@@ -27,6 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_audio import DEFAULT_EVAL_DIR, SPEECH_CLIPS, joined, wav_bytes
+
 from scribe.bootstrap import build_asr_engine, resolve_device
 from scribe.config import Settings
 from scribe.domain.options import TranscriptionOptions

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
+
 from scribe.config import Settings
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidAudio, InvalidRequest

@@ -8,6 +8,7 @@ from importlib import resources
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+
 from scribe import __version__
 from scribe.bootstrap import Services, build_services
 from scribe.config import Settings

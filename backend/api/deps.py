@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request
+
 from scribe.bootstrap import Services
 
 

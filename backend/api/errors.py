@@ -7,6 +7,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
 from scribe.domain.errors import (
     Cancelled,
     ConfigurationError,
@@ -15,9 +17,9 @@ from scribe.domain.errors import (
     InvalidRequest,
     ModelUnavailable,
     NotReady,
+    ResourceExhausted,
     ScribeError,
 )
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ _STATUS: list[tuple[type[ScribeError], int, str]] = [
     (NotReady, 503, "service_unavailable"),
     (ModelUnavailable, 503, "service_unavailable"),
     (ConfigurationError, 503, "service_unavailable"),
+    (ResourceExhausted, 503, "service_unavailable"),
     (Cancelled, 499, "cancelled"),
 ]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 
-from scribe.domain.errors import FileTooLarge
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from scribe.domain.errors import FileTooLarge
 
 from .errors import error_response, status_of
 

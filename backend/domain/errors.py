@@ -46,6 +46,10 @@ class ModelUnavailable(ScribeError):
     """A model cannot be loaded: missing weights, no network, missing package or device."""
 
 
+class ResourceExhausted(ScribeError):
+    """The engine ran out of a resource (GPU memory) for this job; a smaller or later job may work."""
+
+
 class UnknownModel(InvalidRequest):
     """The request names a model this server does not serve."""
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from scribe.api.app import create_app
 
+from scribe.api.app import create_app
 from tests.fakes import fake_services
 
 

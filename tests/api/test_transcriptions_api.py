@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openai import OpenAI
-from scribe.api.app import create_app
 
+from scribe.api.app import create_app
 from tests.fakes import FakeAsr, fake_services, wav_bytes
 
 URL = "/v1/audio/transcriptions"

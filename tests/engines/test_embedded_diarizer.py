@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from scribe.adapters.diarization.embedded import EmbeddedDiarizer
 from scribe.domain.audio import Audio
 from scribe.domain.errors import InvalidAudio, ModelUnavailable

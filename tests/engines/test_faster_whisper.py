@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from scribe.adapters.asr import bundled_whisper
 from scribe.adapters.asr.bundled_whisper import (
     MODEL_SHA256,

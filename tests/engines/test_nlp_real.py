@@ -12,6 +12,7 @@ from itertools import groupby
 from pathlib import Path
 
 import pytest
+
 from scribe.adapters.nlp.paragraphs import ParagraphDetector
 from scribe.adapters.nlp.spacy_entities import SpacyEntityRecognizer
 from scribe.adapters.nlp.vader_sentiment import VaderSentimentAnalyzer

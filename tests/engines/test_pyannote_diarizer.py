@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from scribe.adapters.diarization.pyannote_diarizer import (
     PyannoteDiarizer,
     match_voiceprints,
@@ -169,6 +170,7 @@ def test_cuda_without_gpu_is_model_unavailable(tiny_pipeline: Path) -> None:
 
 def test_hub_offline_context_sets_and_restores_offline_mode() -> None:
     from huggingface_hub import constants
+
     from scribe.adapters.diarization.pyannote_diarizer import _hub_offline
 
     before = constants.HF_HUB_OFFLINE

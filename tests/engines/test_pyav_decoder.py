@@ -21,6 +21,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 import pytest
+
 from scribe.adapters.audio.pyav_decoder import PyAVDecoder
 from scribe.domain.audio import Audio
 from scribe.domain.errors import InvalidAudio

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from scribe.domain.errors import InvalidRequest
 from scribe.domain.transcript import Segment, SpeakerTurn, Transcript, Word
 from scribe.evaluation import (

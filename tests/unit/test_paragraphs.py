@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from scribe.adapters.nlp.paragraphs import ParagraphDetector
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.paragraphs import build_paragraphs, ends_sentence

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from scribe.adapters.nlp.text_rules_file import TextRulesError, TextRulesProcessor, load_text_rules
 from scribe.domain.errors import InvalidRequest
 from scribe.domain.options import TranscriptionOptions

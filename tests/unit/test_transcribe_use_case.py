@@ -3,12 +3,12 @@ import threading
 import time
 
 import pytest
+
 from scribe.domain.errors import InvalidAudio, UnknownModel
 from scribe.domain.options import KnownSpeaker, SpeakerHints, TranscriptionOptions
 from scribe.domain.transcript import SpeakerTurn
 from scribe.use_cases.engines import AsrEngines
 from scribe.use_cases.transcribe import TranscribeAudio
-
 from tests.fakes import FakeAsr, FakeDecoder, FakeDiarizer, RecordingProgress, wav_bytes
 
 

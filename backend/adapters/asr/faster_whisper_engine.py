@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidRequest, ModelUnavailable
 from scribe.domain.options import TranscriptionOptions

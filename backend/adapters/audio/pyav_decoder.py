@@ -16,6 +16,7 @@ import av
 import av.error
 import numpy as np
 import numpy.typing as npt
+
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidAudio
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from scribe.domain.errors import InvalidRequest
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.text_rules import (

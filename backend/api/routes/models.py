@@ -6,6 +6,7 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+
 from scribe.bootstrap import Services
 from scribe.domain.errors import UnknownModel
 

@@ -10,12 +10,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
 from scribe.bootstrap import Services
 from scribe.domain.audio import Audio
 from scribe.domain.errors import Cancelled, InvalidRequest, ScribeError
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.transcript import Segment, Transcript
-from starlette.concurrency import run_in_threadpool
 
 from .. import formats
 from ..deps import get_services

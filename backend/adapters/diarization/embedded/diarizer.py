@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidAudio, ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
 from scribe.domain.errors import ModelUnavailable
 
 if TYPE_CHECKING:

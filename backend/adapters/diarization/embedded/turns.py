@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+
 from scribe.domain.transcript import SpeakerTurn
 
 Region = tuple[float, float]
