@@ -53,15 +53,18 @@ def resolve_device(settings: Settings) -> str:
 
 
 def _cuda_available() -> bool:
+    # CTranslate2 (installed with faster-whisper) answers without importing torch, which is heavy
+    # and which a Whisper-only setup never needs.
+    try:
+        import ctranslate2
+
+        return bool(ctranslate2.get_cuda_device_count() > 0)
+    except ImportError:
+        pass
     try:
         import torch
     except ImportError:
-        try:
-            import ctranslate2
-
-            return bool(ctranslate2.get_cuda_device_count() > 0)
-        except ImportError:
-            return False
+        return False
     return bool(torch.cuda.is_available())
 
 
@@ -78,6 +81,19 @@ def engine_name(kind: str, model: str) -> str:
         stem = stem.removeprefix("faster-whisper-").removeprefix("whisper-")
         return f"whisper-{stem}"
     return stem
+
+
+def whisper_cpu_threads(settings: Settings) -> int:
+    """The configured thread count, or one per CPU this process may use.
+
+    CTranslate2's own default is 4 threads whatever the machine; on 2 cores that ran Whisper base
+    1.3-2x slower than 2 threads (see research/service-overhead.md).
+    """
+    if settings.whisper_cpu_threads:
+        return settings.whisper_cpu_threads
+    if hasattr(os, "sched_getaffinity"):  # Linux: honours CPU pinning and container cpusets
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def build_asr_engine(kind: str, settings: Settings, device: str) -> AsrEngine:
@@ -101,7 +117,7 @@ def build_asr_engine(kind: str, settings: Settings, device: str) -> AsrEngine:
         device=device,
         compute_type=settings.whisper_compute_type,
         beam_size=settings.whisper_beam_size,
-        cpu_threads=settings.whisper_cpu_threads,
+        cpu_threads=whisper_cpu_threads(settings),
         vad_filter=settings.whisper_vad_filter,
         allow_downloads=settings.allow_downloads,
         name=engine_name("whisper", settings.whisper_model),

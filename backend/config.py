@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     )
     whisper_beam_size: int = Field(5, ge=1, description="Beam size for Whisper decoding.")
     whisper_cpu_threads: int = Field(
-        0, ge=0, description="CPU threads for Whisper; 0 lets CTranslate2 choose."
+        0, ge=0, description="CPU threads for Whisper; 0 means one per available CPU core."
     )
     whisper_vad_filter: bool = Field(
         False, description="Skip silence with faster-whisper's Silero VAD before decoding."

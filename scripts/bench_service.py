@@ -2,18 +2,21 @@
 """Service overhead benchmark: the bare faster-whisper call against the same file through the
 running service over HTTP, side by side in one run, plus the service's peak memory.
 
-    python scripts/bench_service.py                     # 5-minute file, 1 round
+    python scripts/bench_service.py                     # 5-minute file, 3 rounds
     python scripts/bench_service.py --minutes 1 --rounds 2 --out research/x.md
 
 The service is started as `scribe serve` (the default embedded setup) in a subprocess; the bare
-engine runs in this process with the adapter's exact model and arguments. The two never run at
-the same time. Requests ask for diarize=false so both sides do the same ASR work; a last request
-with diarization on shows what speakers cost.
+engine runs in a plain Python process of its own that imports only faster-whisper, with the
+adapter's exact model folder and arguments, on the same WAV bytes. The two never run at the same
+time. Requests ask for diarize=false so both sides do the same ASR work; a last request
+with diarization on shows what speakers cost. Whisper's temperature fallback samples at random
+when a window decodes badly, so single runs vary by several seconds: compare medians.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -28,7 +31,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_audio import DEFAULT_EVAL_DIR, SPEECH_CLIPS, joined, wav_bytes
 
-from scribe.bootstrap import build_asr_engine, resolve_device
+from scribe.bootstrap import build_asr_engine, resolve_device, whisper_cpu_threads
 from scribe.config import Settings
 from scribe.domain.options import TranscriptionOptions
 
@@ -46,12 +49,51 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+# The bare engine as a user would run it: a plain process that imports only faster-whisper.
+_BARE = """
+import io, json, sys, time
+from faster_whisper import WhisperModel
+job = json.loads(sys.argv[1])
+body = open(sys.argv[2], "rb").read()
+warm = open(sys.argv[3], "rb").read()
+kwargs = job["kwargs"]
+kwargs["temperature"] = tuple(kwargs["temperature"])
+model = WhisperModel(job["model"], device=job["device"], compute_type=job["compute_type"],
+                     cpu_threads=job["cpu_threads"])
+list(model.transcribe(io.BytesIO(warm), **kwargs)[0])
+times = []
+for _ in range(job["rounds"]):
+    started = time.perf_counter()
+    segments, _ = model.transcribe(io.BytesIO(body), **kwargs)
+    for _ in segments:
+        pass
+    times.append(time.perf_counter() - started)
+print(json.dumps(times))
+"""
+
+
+def _bare_engine(job: dict[str, object], body: bytes, warm: bytes) -> list[float]:
+    """Time the bare faster-whisper call on the same WAV bytes, in a fresh process."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [Path(folder, "body.wav"), Path(folder, "warm.wav")]
+        for path, data in zip(paths, (body, warm), strict=True):
+            path.write_bytes(data)
+        out = subprocess.run(
+            [sys.executable, "-c", _BARE, json.dumps(job), *map(str, paths)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    times: list[float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--minutes", type=float, default=5.0, help="length of the joined recording")
-    parser.add_argument("--rounds", type=int, default=1, help="timed runs of each side")
+    parser.add_argument("--rounds", type=int, default=3, help="timed runs of each side")
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--out", type=Path, help="also write the report (markdown) here")
     args = parser.parse_args()
@@ -60,15 +102,17 @@ def main() -> int:
     body = wav_bytes(audio)
     settings = Settings()
     engine = build_asr_engine("whisper", settings, resolve_device(settings))
-    model = engine.model  # type: ignore[attr-defined]
-    kwargs = engine.transcribe_kwargs(TranscriptionOptions(word_timestamps=False, diarize=False))  # type: ignore[attr-defined]
-
-    def bare() -> float:
-        started = time.perf_counter()
-        segments, _ = model.transcribe(audio.samples, **kwargs)
-        for _ in segments:
-            pass
-        return time.perf_counter() - started
+    engine.load()
+    options = TranscriptionOptions(word_timestamps=False, diarize=False)
+    bare_job = {
+        "model": str(engine.model_path),  # type: ignore[attr-defined]
+        "device": engine.device,  # type: ignore[attr-defined]
+        "compute_type": engine.compute_type,  # type: ignore[attr-defined]
+        "cpu_threads": whisper_cpu_threads(settings),
+        "kwargs": engine.transcribe_kwargs(options),  # type: ignore[attr-defined]
+        "rounds": args.rounds,
+    }
+    del engine  # this process only orchestrates; each side runs in a process of its own
 
     port = _free_port()
     log = Path(tempfile.mkdtemp(prefix="scribe-bench-")) / "server.log"
@@ -93,11 +137,11 @@ def main() -> int:
                 return 1
             time.sleep(0.5)
 
-        def service(diarize: bool) -> float:
+        def service(diarize: bool, upload: bytes = body) -> float:
             started = time.perf_counter()
             response = httpx.post(
                 f"{base}/v1/audio/transcriptions",
-                files={"file": ("bench.wav", body, "audio/wav")},
+                files={"file": ("bench.wav", upload, "audio/wav")},
                 data={
                     "model": "whisper-1",
                     "response_format": "json",
@@ -108,25 +152,27 @@ def main() -> int:
             response.raise_for_status()
             return time.perf_counter() - started
 
-        bare_times, service_times = [], []
-        for _ in range(args.rounds):
-            bare_times.append(bare())
-            service_times.append(service(diarize=False))
+        # Warm up first (20 s), so first-call costs land on neither side.
+        service(diarize=True, upload=wav_bytes(audio.slice(0, 20)))
+        service_times = [service(diarize=False) for _ in range(args.rounds)]
         diarized = service(diarize=True)
         peak = _peak_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    bare_times = _bare_engine(bare_job, body, wav_bytes(audio.slice(0, 20)))
 
     b, s = statistics.median(bare_times), statistics.median(service_times)
     lines = [
         f"recording: {audio.duration / 60:.1f} min joined from {', '.join(SPEECH_CLIPS)}",
         f"engine: faster-whisper {settings.whisper_model}, beam {settings.whisper_beam_size}, "
-        f"{engine.compute_type} on {engine.device}; {os.cpu_count()} CPUs; rounds {args.rounds}",  # type: ignore[attr-defined]
+        f"{bare_job['compute_type']} on {bare_job['device']}, {bare_job['cpu_threads']} threads; "
+        f"{os.cpu_count()} CPUs; "
+        f"rounds {args.rounds}",
         "",
         "| run | seconds | real-time factor | × bare |",
         "| --- | ---: | ---: | ---: |",
-        f"| bare faster-whisper (in process) | {b:.1f} | {b / audio.duration:.3f} | 1.00 |",
+        f"| bare faster-whisper (own process) | {b:.1f} | {b / audio.duration:.3f} | 1.00 |",
         f"| service over HTTP, diarize=false | {s:.1f} | {s / audio.duration:.3f} | {s / b:.2f} |",
         f"| service over HTTP, diarize=true | {diarized:.1f} | {diarized / audio.duration:.3f} "
         f"| {diarized / b:.2f} |",

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from itertools import groupby
 from pathlib import Path
 
 import httpx
@@ -158,3 +159,31 @@ def test_bad_input_gets_a_clear_400_and_the_server_keeps_working(
     )
     assert big.status_code == 413
     assert httpx.get(f"{server}/health/ready").status_code == 200
+
+
+def test_paragraphs_entities_and_sentiment_through_the_sdk(client: OpenAI, eval_dir: Path) -> None:
+    with (eval_dir / "pyannote_sample.wav").open("rb") as f:
+        result = client.audio.transcriptions.create(
+            model="whisper-1",
+            file=f,
+            response_format="verbose_json",
+            extra_body={
+                "detect_paragraphs": True,
+                "detect_entities": True,
+                "detect_sentiment": True,
+            },
+        )
+    extra = result.model_extra or {}
+    paragraphs = extra["paragraphs"]
+    assert len({p["speaker"] for p in paragraphs}) == 2
+    # every speaker change starts a new paragraph
+    turns = [k for k, _ in groupby(s.speaker for s in result.segments)]  # type: ignore[attr-defined]
+    assert len(paragraphs) >= len(turns)
+    assert [k for k, _ in groupby(p["speaker"] for p in paragraphs)] == turns
+    found = {e["text"]: e for e in extra["entities"]}
+    assert {"Diane", "New Jersey", "Chicago"} <= set(found)
+    for entity in found.values():
+        assert entity["speaker"] in {"SPEAKER_00", "SPEAKER_01"}
+        assert 0 <= entity["start"] <= entity["end"] <= result.duration
+    assert extra["sentiment"]["overall"]["label"] in {"positive", "negative", "neutral"}
+    assert len(extra["sentiment"]["segments"]) == len(paragraphs)
