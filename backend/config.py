@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     whisper_cpu_threads: int = Field(
         0, ge=0, description="CPU threads for Whisper; 0 means one per available CPU core."
     )
+    whisper_temperature_fallback: bool = Field(
+        True,
+        description="Re-decode badly decoded windows at rising temperatures (OpenAI's behaviour; "
+        "random). Off: one deterministic pass, faster on hard audio.",
+    )
     whisper_vad_filter: bool = Field(
         False, description="Skip silence with faster-whisper's Silero VAD before decoding."
     )

@@ -9,8 +9,12 @@ The service is started as `scribe serve` (the default embedded setup) in a subpr
 engine runs in a plain Python process of its own that imports only faster-whisper, with the
 adapter's exact model folder and arguments, on the same WAV bytes. The two never run at the same
 time. Requests ask for diarize=false so both sides do the same ASR work; a last request
-with diarization on shows what speakers cost. Whisper's temperature fallback samples at random
-when a window decodes badly, so single runs vary by several seconds: compare medians.
+with diarization on shows what speakers cost.
+
+Whisper's temperature fallback re-decodes bad windows by random sampling: on the same samples,
+one run gave 67 segments and another 118, in 52 to 64 s. That lottery would swamp the overhead
+being measured, so both sides run with the fallback off (SCRIBE_WHISPER_TEMPERATURE_FALLBACK=
+false: one deterministic pass per window) unless --temperature-fallback is given.
 """
 
 from __future__ import annotations
@@ -96,10 +100,17 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each side")
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--out", type=Path, help="also write the report (markdown) here")
+    parser.add_argument(
+        "--temperature-fallback",
+        action="store_true",
+        help="keep Whisper's random temperature fallback on (noisier timings)",
+    )
     args = parser.parse_args()
 
     audio = joined(args.eval_dir, SPEECH_CLIPS, args.minutes * 60)
     body = wav_bytes(audio)
+    if not args.temperature_fallback:
+        os.environ["SCRIBE_WHISPER_TEMPERATURE_FALLBACK"] = "false"  # here and in the server
     settings = Settings()
     engine = build_asr_engine("whisper", settings, resolve_device(settings))
     engine.load()
@@ -168,7 +179,8 @@ def main() -> int:
         f"engine: faster-whisper {settings.whisper_model}, beam {settings.whisper_beam_size}, "
         f"{bare_job['compute_type']} on {bare_job['device']}, {bare_job['cpu_threads']} threads; "
         f"{os.cpu_count()} CPUs; "
-        f"rounds {args.rounds}",
+        f"rounds {args.rounds}; temperature fallback "
+        f"{'on' if settings.whisper_temperature_fallback else 'off'}",
         "",
         "| run | seconds | real-time factor | × bare |",
         "| --- | ---: | ---: | ---: |",

@@ -43,6 +43,10 @@ class FasterWhisperEngine:
     ``"small"``), which is fetched only when ``allow_downloads`` is true (an already cached copy in
     the standard Hugging Face cache is used either way).
 
+    With ``temperature_fallback`` (the default, as in OpenAI's API) a window that decodes badly
+    is decoded again at rising temperatures, which samples at random: output and time then vary
+    from run to run. Without it every window is decoded once, at the requested temperature.
+
     ``compute_type="default"`` means int8 on CPU and float16 on CUDA; ``cpu_threads=0`` lets
     CTranslate2 choose. With ``cpu_fallback`` a CUDA device that is missing or fails to start
     gives way to the CPU instead of an error. ``num_workers`` > 1 lets that many transcriptions
@@ -63,6 +67,7 @@ class FasterWhisperEngine:
         cpu_threads: int = 0,
         num_workers: int = 1,
         vad_filter: bool = False,
+        temperature_fallback: bool = True,
         allow_downloads: bool = False,
         cpu_fallback: bool = False,
         skip_silence: bool = True,
@@ -81,6 +86,7 @@ class FasterWhisperEngine:
         self._cpu_threads = cpu_threads
         self._num_workers = max(1, num_workers)
         self._vad_filter = vad_filter
+        self._temperature_fallback = temperature_fallback
         self._allow_downloads = allow_downloads
         self._cpu_fallback = cpu_fallback
         self._skip_silence = skip_silence
@@ -301,7 +307,9 @@ class FasterWhisperEngine:
             "language": self._language(options.language),
             "task": "transcribe",
             "beam_size": self._beam_size,
-            "temperature": _temperatures(options.temperature),
+            "temperature": _temperatures(options.temperature)
+            if self._temperature_fallback
+            else (options.temperature,),
             "initial_prompt": options.prompt or None,
             "word_timestamps": options.word_timestamps,
             "vad_filter": self._vad_filter,
