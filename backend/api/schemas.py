@@ -82,12 +82,20 @@ class Insights(BaseModel):
     sentiment: SentimentReport | None = None
 
 
-class TranscriptionJson(Insights):
+# OpenAI's fields first, this service's additions after them (pydantic orders fields from the
+# last base class to the first).
+
+
+class _Json(BaseModel):
     text: str
     usage: Usage
 
 
-class TranscriptionVerboseJson(Insights):
+class TranscriptionJson(Insights, _Json):
+    pass
+
+
+class _VerboseJson(BaseModel):
     task: Literal["transcribe"] = "transcribe"
     language: str
     duration: float
@@ -96,6 +104,10 @@ class TranscriptionVerboseJson(Insights):
     words: list[WordOut] | None = None
     speakers: list[str] | None = None
     usage: Usage
+
+
+class TranscriptionVerboseJson(Insights, _VerboseJson):
+    pass
 
 
 class DiarizedSegmentOut(BaseModel):
@@ -107,12 +119,16 @@ class DiarizedSegmentOut(BaseModel):
     speaker: str
 
 
-class TranscriptionDiarizedJson(Insights):
+class _DiarizedJson(BaseModel):
     task: Literal["transcribe"] = "transcribe"
     duration: float
     text: str
     segments: list[DiarizedSegmentOut]
     usage: Usage
+
+
+class TranscriptionDiarizedJson(Insights, _DiarizedJson):
+    pass
 
 
 class ModelOut(BaseModel):
