@@ -151,6 +151,8 @@ class _Reader:
             "mask_profanity": self.profanity_rule,
         }
         known = ", ".join(f"`{k}`" for k in kinds)
+        kind_node: yaml.Node
+        settings: yaml.Node
         if isinstance(node, yaml.ScalarNode):  # a bare `- remove_fillers`
             kind_node, settings = node, yaml.ScalarNode("tag:yaml.org,2002:null", "")
         else:
