@@ -205,5 +205,5 @@ def _import(module: str, package: str) -> Any:
     except ImportError as exc:
         raise ScribeError(
             f"Scoring needs the Python package '{package}', which is not installed ({exc}). "
-            f"Install the test extra: pip install -c constraints.txt -e '.[test]'."
+            f"Install the eval extra: pip install -c constraints.txt '.[eval]'."
         ) from exc
