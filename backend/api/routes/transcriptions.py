@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
@@ -116,9 +117,6 @@ async def create_transcription(
             "Speaker diarization is turned off on this server (SCRIBE_DIARIZER=none).",
             param="diarize",
         )
-    known = await run_in_threadpool(
-        known_speakers, known_speaker_names, known_speaker_references, services.decoder
-    )
     options = transcription_options(
         model=model,
         language=language,
@@ -129,13 +127,16 @@ async def create_transcription(
         num_speakers=num_speakers,
         min_speakers=min_speakers,
         max_speakers=max_speakers,
-        known=known,
         detect_paragraphs=detect_paragraphs,
         detect_entities=detect_entities,
         detect_sentiment=detect_sentiment,
         text_rules=text_rules,
     )
     services.transcribe.check(options)  # a bad model or rule set is a 400 before any decoding
+    known = await run_in_threadpool(
+        known_speakers, known_speaker_names, known_speaker_references, services.decoder
+    )
+    options = replace(options, known_speakers=known)
     audio = await run_in_threadpool(services.transcribe.decode, file.file)
     if stream:
         return StreamingResponse(
