@@ -192,7 +192,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         model=args.model,
         language=args.language,
         prompt=args.prompt,
-        word_timestamps=args.words or diarize,
+        word_timestamps=args.words or diarize or args.paragraphs or args.entities,
         diarize=diarize,
         speakers=SpeakerHints(args.num_speakers, args.min_speakers, args.max_speakers),
         detect_paragraphs=args.paragraphs,

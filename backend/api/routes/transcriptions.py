@@ -122,7 +122,8 @@ async def create_transcription(
         language=language,
         prompt=prompt,
         temperature=temperature,
-        word_timestamps="word" in granularities or diarize,
+        # speakers, paragraphs and entities are placed by their words' times
+        word_timestamps="word" in granularities or diarize or detect_paragraphs or detect_entities,
         diarize=diarize,
         num_speakers=num_speakers,
         min_speakers=min_speakers,
