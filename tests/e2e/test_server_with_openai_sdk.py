@@ -187,3 +187,36 @@ def test_paragraphs_entities_and_sentiment_through_the_sdk(client: OpenAI, eval_
         assert 0 <= entity["start"] <= entity["end"] <= result.duration
     assert extra["sentiment"]["overall"]["label"] in {"positive", "negative", "neutral"}
     assert len(extra["sentiment"]["segments"]) == len(paragraphs)
+
+
+def test_known_speakers_are_named_by_voice(client: OpenAI, eval_dir: Path) -> None:
+    import base64
+
+    from scribe.adapters.audio.pyav_decoder import PyAVDecoder
+    from tests.fakes import encode_wav
+
+    with (eval_dir / "pyannote_sample.wav").open("rb") as f:
+        audio = PyAVDecoder().decode(f)
+
+    def reference(start: float, end: float) -> str:
+        clip = encode_wav(audio.slice(start, end).samples)
+        return "data:audio/wav;base64," + base64.b64encode(clip).decode()
+
+    # From the reference turns: Diane talks alone 10.8-14.4 s, Sheila 22.0-28.0 s.
+    with (eval_dir / "pyannote_sample.wav").open("rb") as f:
+        result = client.audio.transcriptions.create(
+            model="whisper-1",
+            file=f,
+            response_format="diarized_json",  # type: ignore[call-overload]
+            known_speaker_names=["Diane", "Sheila"],
+            known_speaker_references=[reference(10.8, 14.4), reference(22.0, 28.0)],
+        )
+    said = {s.speaker: s.text.lower() for s in result.segments}
+    assert set(said) == {"Diane", "Sheila"}
+    speaker_of = {
+        "this is diane": "Diane",
+        "i'm sheila": "Sheila",
+    }
+    for phrase, name in speaker_of.items():
+        owners = {s.speaker for s in result.segments if phrase in s.text.lower()}
+        assert owners == {name}, (phrase, owners)
