@@ -228,7 +228,6 @@ def test_local_folder_without_model_bin(tmp_path: Path) -> None:
 def test_identity() -> None:
     engine = FasterWhisperEngine(cache_dir=Path("unused"))
     assert engine.name == "whisper-base"
-    assert engine.aliases == ("whisper-1",)
     assert not engine.is_loaded
 
 

@@ -72,7 +72,6 @@ class FasterWhisperEngine:
         cpu_fallback: bool = False,
         skip_silence: bool = True,
         name: str = "whisper-base",
-        aliases: tuple[str, ...] = ("whisper-1",),
     ) -> None:
         if device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
@@ -91,7 +90,6 @@ class FasterWhisperEngine:
         self._cpu_fallback = cpu_fallback
         self._skip_silence = skip_silence
         self._name = name
-        self._aliases = tuple(a for a in aliases if a != name)
         self._lock = threading.Lock()
         self._model: WhisperModel | None = None
         self._model_path: Path | None = None
@@ -105,11 +103,6 @@ class FasterWhisperEngine:
     def name(self) -> str:
         """The model id clients pass as ``model`` to select this engine."""
         return self._name
-
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        """Other model ids that select this engine (``whisper-1`` for OpenAI clients)."""
-        return self._aliases
 
     @property
     def is_loaded(self) -> bool:
