@@ -113,6 +113,13 @@ def relabel(segments: Sequence[Segment], labels: Mapping[str, str]) -> tuple[Seg
     )
 
 
+def relabel_turns(
+    turns: Sequence[SpeakerTurn], labels: Mapping[str, str]
+) -> tuple[SpeakerTurn, ...]:
+    """Apply a label mapping to speaker turns."""
+    return tuple(replace(t, speaker=labels.get(t.speaker, t.speaker)) for t in turns)
+
+
 def speakers_in_order(segments: Sequence[Segment]) -> tuple[str, ...]:
     """Distinct speakers of a transcript in order of first appearance."""
     seen: dict[str, None] = {}

@@ -69,6 +69,7 @@ class Transcript:
     duration: float
     segments: tuple[Segment, ...]
     speakers: tuple[str, ...] = ()
+    turns: tuple[SpeakerTurn, ...] = ()  # the diarizer's turns, with the final labels
     paragraphs: tuple[Paragraph, ...] | None = None
     entities: tuple[Entity, ...] | None = None
     sentiment: Sentiment | None = None

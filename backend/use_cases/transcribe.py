@@ -11,7 +11,13 @@ from typing import BinaryIO
 
 from scribe.domain.audio import Audio
 from scribe.domain.options import TranscriptionOptions
-from scribe.domain.speakers import assign_speakers, relabel, speaker_labels, speakers_in_order
+from scribe.domain.speakers import (
+    assign_speakers,
+    relabel,
+    relabel_turns,
+    speaker_labels,
+    speakers_in_order,
+)
 from scribe.domain.transcript import AsrResult, Segment, SpeakerTurn, Transcript
 from scribe.ports.asr_engine import AsrEngine
 from scribe.ports.audio_decoder import AudioDecoder
@@ -145,12 +151,16 @@ class TranscribeAudio:
         asr: AsrResult, turns: Sequence[SpeakerTurn], names: dict[str, str]
     ) -> Transcript:
         segments = asr.segments
+        labelled: tuple[SpeakerTurn, ...] = ()
         if turns:
             attributed = assign_speakers(asr.segments, turns)
-            segments = relabel(attributed, speaker_labels(attributed, turns, names))
+            labels = speaker_labels(attributed, turns, names)
+            segments = relabel(attributed, labels)
+            labelled = relabel_turns(turns, labels)
         return Transcript(
             language=asr.language,
             duration=asr.duration,
             segments=tuple(segments),
             speakers=speakers_in_order(segments),
+            turns=labelled,
         )

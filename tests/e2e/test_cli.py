@@ -69,3 +69,19 @@ def test_a_non_audio_file_is_a_clear_error(tmp_path: Path) -> None:
     notes.write_text("not audio at all")
     result = _scribe("transcribe", str(notes), "--no-diarize")
     assert result.returncode == 2 and "scribe:" in result.stderr
+
+
+@pytest.mark.slow
+def test_eval_scores_a_manifest(eval_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval.txt"
+    result = _scribe(
+        "eval", str(eval_dir / "manifest.json"), "--only", "pyannote_sample", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("pyannote_sample"))
+    cells = row.split()
+    # dur, speakers ref/hyp, WER, DER (collar), DER (none), speaker words, RTF
+    assert cells[2] == "2/2"
+    wer_, der, word_accuracy = (float(c.rstrip("%")) for c in (cells[3], cells[4], cells[6]))
+    assert wer_ < 30 and der <= 10 and word_accuracy >= 90
+    assert out.read_text().strip() == result.stdout.strip()

@@ -140,3 +140,9 @@ def test_post_processors_run_only_when_wanted() -> None:
         io.BytesIO(wav_bytes(4)), TranscriptionOptions(diarize=False, detect_entities=True)
     )
     assert plain.text.startswith("Hello") and shouted.text.startswith("HELLO")
+
+
+def test_the_diarizer_turns_come_back_with_the_final_labels() -> None:
+    diarizer = FakeDiarizer(turns=[SpeakerTurn(0, 2, "b"), SpeakerTurn(2, 4, "a")])
+    result = _use_case(diarizer=diarizer).execute(io.BytesIO(wav_bytes(4)), TranscriptionOptions())
+    assert result.turns == (SpeakerTurn(0, 2, "SPEAKER_00"), SpeakerTurn(2, 4, "SPEAKER_01"))
