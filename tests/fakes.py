@@ -8,16 +8,21 @@ import time
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
+from scribe.bootstrap import Services
 from scribe.config import Settings
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidAudio, InvalidRequest
 from scribe.domain.options import KnownSpeaker, SpeakerHints, TranscriptionOptions
 from scribe.domain.transcript import AsrResult, Segment, SpeakerTurn, Word
 from scribe.ports.asr_engine import SegmentCallback
+from scribe.ports.post_processor import PostProcessor
+from scribe.use_cases.engines import AsrEngines
+from scribe.use_cases.transcribe import TranscribeAudio
+from scribe.use_cases.warm_up import WarmUp
 
 
 def wav_bytes(seconds: float, rate: int = SAMPLE_RATE) -> bytes:
@@ -54,7 +59,7 @@ class FakeDecoder:
                 frames = wav.readframes(wav.getnframes())
         except (wave.Error, EOFError) as exc:
             raise InvalidAudio(f"Not audio: {exc}") from None
-        samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768
+        samples = (np.frombuffer(frames, dtype="<i2") / 32768).astype(np.float32)
         return Audio(samples)
 
 
@@ -160,26 +165,19 @@ def fake_services(
     asr: FakeAsr | None = None,
     diarizer: FakeDiarizer | None = None,
     *,
-    with_diarizer: bool = True,
-    post_processors: Sequence[object] = (),
-    **settings: object,
-) -> object:
+    post_processors: Sequence[PostProcessor] = (),
+    **settings: Any,
+) -> Services:
     """Services wired with fakes, the way bootstrap.build_services wires the real adapters."""
-    from scribe.bootstrap import Services
-    from scribe.use_cases.engines import AsrEngines
-    from scribe.use_cases.transcribe import TranscribeAudio
-    from scribe.use_cases.warm_up import WarmUp
-
     asr = asr or FakeAsr()
-    diar = (diarizer or FakeDiarizer()) if with_diarizer else None
+    diar = diarizer or FakeDiarizer()
     decoder = FakeDecoder()
     engines = AsrEngines([asr])
-    loaders = [("asr", asr.load)] + ([("diarizer", diar.load)] if diar else [])
     return Services(
-        settings=Settings(**settings),  # type: ignore[arg-type]
+        settings=Settings(**settings),
         decoder=decoder,
         engines=engines,
         diarizer=diar,
-        transcribe=TranscribeAudio(decoder, engines, diar, post_processors),  # type: ignore[arg-type]
-        warm_up=WarmUp(loaders),
+        transcribe=TranscribeAudio(decoder, engines, diar, post_processors),
+        warm_up=WarmUp([("asr", asr.load), ("diarizer", diar.load)]),
     )
