@@ -62,10 +62,6 @@ class TranscribeAudio:
         self._post_processors = tuple(post_processors)
         self._slots = threading.BoundedSemaphore(max_concurrent)
 
-    @property
-    def diarization_available(self) -> bool:
-        return self._diarizer is not None
-
     def check(self, options: TranscriptionOptions) -> AsrEngine:
         """Reject bad options before any work: the engine it names, the post-processing asked."""
         engine = self._engines.select(options.model)
