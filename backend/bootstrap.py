@@ -174,7 +174,8 @@ def build_services(settings: Settings | None = None) -> Services:
     from scribe.adapters.audio.pyav_decoder import PyAVDecoder
 
     device = resolve_device(settings)
-    decoder = PyAVDecoder()
+    limit = settings.max_audio_minutes
+    decoder = PyAVDecoder(max_duration_s=None if limit is None else limit * 60)
     engines = AsrEngines([build_asr_engine(k, settings, device) for k in settings.asr_engines])
     diarizer = build_diarizer(settings, device)
     transcribe = TranscribeAudio(

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(
         500.0, gt=0, description="Largest accepted upload in MB; larger ones get HTTP 413."
     )
+    max_audio_minutes: float | None = Field(
+        None,
+        gt=0,
+        description="Longest accepted recording in minutes; longer ones get HTTP 400 (decoding "
+        "stops at the limit). Unset: no limit.",
+    )
     max_concurrent_jobs: int = Field(
         1, ge=1, description="Transcriptions run at once; further requests wait their turn."
     )

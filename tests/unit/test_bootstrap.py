@@ -1,0 +1,36 @@
+"""The composition root maps settings onto the adapters it builds (nothing is loaded here)."""
+
+import io
+
+import pytest
+
+from scribe.bootstrap import build_services, engine_name
+from scribe.config import Settings
+from scribe.domain.errors import InvalidAudio
+from tests.fakes import wav_bytes
+
+
+def test_a_recording_longer_than_the_limit_is_refused() -> None:
+    services = build_services(Settings(max_audio_minutes=0.05, diarizer="none", device="cpu"))
+    assert services.decoder.decode(io.BytesIO(wav_bytes(2))).duration == pytest.approx(2.0)
+    with pytest.raises(InvalidAudio) as error:
+        services.decoder.decode(io.BytesIO(wav_bytes(4)))
+    assert error.value.code == "audio_too_long"
+
+
+def test_engines_are_named_after_their_models() -> None:
+    assert engine_name("whisper", "base") == "whisper-base"
+    assert engine_name("whisper", "Systran/faster-whisper-small") == "whisper-small"
+    assert engine_name("nemo", "nvidia/parakeet-tdt-0.6b-v2") == "parakeet-tdt-0.6b-v2"
+    assert engine_name("nemo", "/models/my_parakeet.nemo") == "my_parakeet"
+
+
+def test_both_engines_can_be_configured_and_the_first_is_the_default() -> None:
+    services = build_services(Settings(asr_engine="nemo,whisper", diarizer="none", device="cpu"))
+    assert [e.name for e in services.engines.all] == ["parakeet-tdt-0.6b-v2", "whisper-base"]
+    assert services.engines.select("whisper-1").name == "parakeet-tdt-0.6b-v2"
+
+
+def test_an_unknown_engine_is_a_settings_error() -> None:
+    with pytest.raises(ValueError, match="whisper"):
+        Settings(asr_engine="whisper,wav2vec")
