@@ -86,8 +86,9 @@ def engine_name(kind: str, model: str) -> str:
 def whisper_cpu_threads(settings: Settings) -> int:
     """The configured thread count, or one per CPU this process may use.
 
-    CTranslate2's own default is 4 threads whatever the machine; on 2 cores that ran Whisper base
-    1.3-2x slower than 2 threads (see research/service-overhead.md).
+    CTranslate2's own default is 4 threads whatever the machine (or OMP_NUM_THREADS). On the
+    2-core development machine 4 and 2 threads ran alike; one per core is set so that a
+    container's CPU limit, not a fixed 4, decides.
     """
     if settings.whisper_cpu_threads:
         return settings.whisper_cpu_threads
