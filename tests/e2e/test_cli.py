@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import srt
 
-from tests.text_metrics import wer
+from scribe.evaluation import word_error_rate
 
 
 def _scribe(*args: str) -> subprocess.CompletedProcess[str]:
@@ -35,7 +35,7 @@ def test_transcribe_a_file_to_srt(eval_dir: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     cues = list(srt.parse(out.read_text()))
     text = " ".join(c.content.split(": ", 1)[-1] for c in cues)
-    assert wer((eval_dir / "jfk.ref.txt").read_text(), text) <= 0.10
+    assert word_error_rate((eval_dir / "jfk.ref.txt").read_text(), text).wer <= 0.10
     assert all(c.content.startswith("SPEAKER_00: ") for c in cues)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -14,16 +13,7 @@ from scribe.domain.audio import Audio
 from scribe.domain.errors import InvalidAudio, ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import SpeakerTurn
-
-
-def read_wav(path: Path) -> Audio:
-    """16-bit PCM 16 kHz WAV as mono float32 (channels averaged)."""
-    with wave.open(str(path), "rb") as w:
-        assert w.getsampwidth() == 2 and w.getframerate() == 16_000
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-        channels = w.getnchannels()
-    samples = data.reshape(-1, channels).astype(np.float32).mean(axis=1) / 32768.0
-    return Audio(samples.astype(np.float32))
+from tests.clips import load_clip
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +28,7 @@ def diarizer() -> EmbeddedDiarizer:
 
 @pytest.fixture(scope="module")
 def sample(eval_dir: Path) -> Audio:
-    return read_wav(eval_dir / "pyannote_sample.wav")
+    return load_clip(eval_dir / "pyannote_sample.wav")
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +108,7 @@ def test_silence_and_tiny_clips(diarizer: EmbeddedDiarizer, sample: Audio) -> No
 
 @pytest.mark.slow
 def test_stereo_two_voices_does_not_crash(diarizer: EmbeddedDiarizer, eval_dir: Path) -> None:
-    audio = read_wav(eval_dir / "stereo_two_voices.wav")
+    audio = load_clip(eval_dir / "stereo_two_voices.wav")
     turns = diarizer.diarize(audio, SpeakerHints())
     assert turns
     _check_well_formed(turns, audio.duration)
@@ -155,7 +145,7 @@ def test_identify_maps_reference_voices(
         start, end = _clean_span(reference, ref_label, 4.0)
         assert end - start >= 3.0
         known.append(KnownSpeaker(name, sample.slice(start, end)))
-    stranger = KnownSpeaker("Stranger", read_wav(eval_dir / "ami_ES2011a_headset_40-46s.wav"))
+    stranger = KnownSpeaker("Stranger", load_clip(eval_dir / "ami_ES2011a_headset_40-46s.wav"))
 
     mapping = diarizer.identify(sample, sample_turns, [stranger, *known])
 

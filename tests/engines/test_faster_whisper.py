@@ -6,7 +6,6 @@ import hashlib
 import importlib.util
 import multiprocessing as mp
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -27,34 +26,13 @@ from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import Cancelled, InvalidRequest, ModelUnavailable
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.transcript import AsrResult, Segment
+from scribe.evaluation import word_error_rate
+from tests.clips import load_clip
 
 EXTRAS = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def decode(path: Path) -> Audio:
-    """16 kHz mono float32 with PyAV (a local stand-in for the decoder adapter)."""
-    import av
-
-    chunks: list[np.ndarray[Any, Any]] = []
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
-            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
-        chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
-    return Audio(np.concatenate(chunks).astype(np.float32))
-
-
-def normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    import jiwer
-
-    return float(jiwer.wer(normalise(reference), normalise(hypothesis)))
 
 
 def sha256_of(path: Path) -> str:
@@ -324,7 +302,7 @@ def engine(bundled: PreparedModel) -> FasterWhisperEngine:
 def _reference(eval_dir: Path, clip: str) -> tuple[Audio, str]:
     ref = (eval_dir / f"{clip}.ref.txt").read_text(encoding="utf-8")
     audio_file = next(p for p in eval_dir.glob(f"{clip}.*") if p.suffix in (".flac", ".wav"))
-    return decode(audio_file), ref
+    return load_clip(audio_file), ref
 
 
 def _check_timing(result: AsrResult, duration: float) -> None:
@@ -347,7 +325,7 @@ def test_jfk(engine: FasterWhisperEngine, eval_dir: Path) -> None:
     result = engine.transcribe(audio, TranscriptionOptions())
     assert result.language == "en"
     assert result.duration == pytest.approx(11.0, abs=0.05)
-    assert wer(reference, text_of(result)) <= 0.10
+    assert word_error_rate(reference, text_of(result)).wer <= 0.10
     _check_timing(result, audio.duration)
     words = [w for s in result.segments for w in s.words]
     assert all(w.text.startswith(" ") for w in words), "Whisper's leading spaces are kept"
@@ -362,7 +340,7 @@ def test_librispeech_streams_segments_in_order(engine: FasterWhisperEngine, eval
         audio, TranscriptionOptions(), on_segment=lambda s: seen.append((s, time.perf_counter()))
     )
     done = time.perf_counter()
-    assert wer(reference, text_of(result)) <= 0.15
+    assert word_error_rate(reference, text_of(result)).wer <= 0.15
     assert result.language == "en"
     assert [s for s, _ in seen] == list(result.segments)
     assert [s.id for s in result.segments] == list(range(len(result.segments)))

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 from scribe.adapters.asr.nemo_engine import (
@@ -26,6 +25,7 @@ from scribe.domain.audio import Audio
 from scribe.domain.errors import InvalidRequest, ModelUnavailable
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.transcript import AsrResult, Segment, Word
+from tests.clips import load_clip
 
 # --- pure planning logic (no NeMo needed) ------------------------------------------------------
 
@@ -85,22 +85,6 @@ def test_hub_name_offline_is_model_unavailable_fast(monkeypatch: pytest.MonkeyPa
 # --- the real NeMo code paths with a tiny model ------------------------------------------------
 
 
-def _decode(path: Path, seconds: float | None = None) -> npt.NDArray[np.float32]:
-    """Decode a file to 16 kHz mono float32 with PyAV (as the service's decoder does)."""
-    import av
-
-    parts: list[npt.NDArray[np.float32]] = []
-    with av.open(str(path)) as container:
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=16_000)
-        for frame in container.decode(audio=0):
-            for out in resampler.resample(frame):
-                parts.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1))
-        for out in resampler.resample(None):
-            parts.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1))
-    samples = np.concatenate(parts).astype(np.float32)
-    return samples if seconds is None else samples[: int(seconds * 16_000)]
-
-
 @pytest.fixture(scope="session")
 def tiny_parakeet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ~1 MB random-weight FastConformer + TDT ``.nemo``, built once per test session."""
@@ -136,7 +120,7 @@ def _check_result(result: AsrResult, duration: float) -> None:
 @pytest.mark.slow
 def test_tiny_model_transcribes_a_real_clip(tiny_parakeet: Path, eval_dir: Path) -> None:
     engine = NemoEngine(model=str(tiny_parakeet), device="cpu")
-    audio = Audio(_decode(eval_dir / "jfk.flac", seconds=5.0))
+    audio = load_clip(eval_dir / "jfk.flac", seconds=5.0)
     seen: list[Segment] = []
     first = engine.transcribe(audio, TranscriptionOptions(), on_segment=seen.append)
     _check_result(first, audio.duration)
@@ -154,7 +138,7 @@ def test_tiny_model_transcribes_a_real_clip(tiny_parakeet: Path, eval_dir: Path)
 @pytest.mark.gpu_stack
 @pytest.mark.slow
 def test_long_recording_is_chunked_without_duplicates(tiny_parakeet: Path, eval_dir: Path) -> None:
-    samples = _decode(eval_dir / "pyannote_sample.wav")
+    samples = load_clip(eval_dir / "pyannote_sample.wav").samples
     audio = Audio(samples)
     assert audio.duration == pytest.approx(30.0, abs=0.1)
     chunked = NemoEngine(model=str(tiny_parakeet), device="cpu", chunk_seconds=12.0)

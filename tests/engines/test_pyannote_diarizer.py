@@ -13,7 +13,6 @@ import itertools
 import shutil
 import threading
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from scribe.domain.audio import Audio
 from scribe.domain.errors import ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import SpeakerTurn
+from tests.clips import load_clip
 
 from .tiny_pyannote import build_tiny_pyannote_pipeline
 
@@ -47,18 +47,9 @@ def _import_pyannote() -> None:
     pytest.importorskip("pyannote.audio", reason="pyannote.audio is not installed ([gpu] extra)")
 
 
-def _read_wav(path: Path, start: float, seconds: float) -> Audio:
-    with wave.open(str(path)) as wav:
-        assert wav.getframerate() == 16_000 and wav.getnchannels() == 1
-        wav.setpos(int(start * 16_000))
-        frames = wav.readframes(int(seconds * 16_000))
-    samples = np.frombuffer(frames, dtype=np.int16).astype(np.float32) / 32768.0
-    return Audio(samples)
-
-
 @pytest.fixture(scope="module")
 def clip(eval_dir: Path) -> Audio:
-    return _read_wav(eval_dir / "pyannote_sample.wav", CLIP_START, CLIP_SECONDS)
+    return load_clip(eval_dir / "pyannote_sample.wav", CLIP_START, CLIP_SECONDS)
 
 
 @pytest.fixture(scope="module")

@@ -17,19 +17,18 @@ import srt
 import webvtt
 from fastapi.testclient import TestClient
 
-from scribe.adapters.torchaudio_compat import ensure_torchaudio_importable
+from tests.clips import load_clip
 
 if importlib.util.find_spec("nemo") is None or importlib.util.find_spec("pyannote.audio") is None:
     pytest.skip("needs the [gpu] extra (NeMo and pyannote.audio)", allow_module_level=True)
-ensure_torchaudio_importable()  # before NeMo or pyannote import torchaudio (see research/)
 
-from scribe.api.app import create_app  # noqa: E402
-from scribe.bootstrap import build_services  # noqa: E402
-from scribe.config import Settings  # noqa: E402
-from tests.fakes import encode_wav  # noqa: E402
+from scribe.api.app import create_app
+from scribe.bootstrap import build_services
+from scribe.config import Settings
+from tests.fakes import encode_wav
 
-from .tiny_nemo import build_tiny_parakeet  # noqa: E402
-from .tiny_pyannote import build_tiny_pyannote_pipeline  # noqa: E402
+from .tiny_nemo import build_tiny_parakeet
+from .tiny_pyannote import build_tiny_pyannote_pipeline
 
 pytestmark = [pytest.mark.slow, pytest.mark.gpu_stack]
 URL = "/v1/audio/transcriptions"
@@ -55,10 +54,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def clip(eval_dir: Path) -> bytes:
     """The first 12 s of the two-speaker telephone call, as WAV."""
-    from scribe.adapters.audio.pyav_decoder import PyAVDecoder
-
-    with (eval_dir / "pyannote_sample.wav").open("rb") as f:
-        return encode_wav(PyAVDecoder().decode(f).samples[: 12 * 16000])
+    return encode_wav(load_clip(eval_dir / "pyannote_sample.wav", seconds=12).samples)
 
 
 def post(client: TestClient, clip: bytes, **data: Any) -> Any:
