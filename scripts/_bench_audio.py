@@ -43,6 +43,14 @@ def joined(eval_dir: Path, names: list[str], seconds: float, gap: float = 0.5) -
     return Audio(np.concatenate(out)[:target])
 
 
+def publish(lines: list[str], out: Path | None) -> None:
+    """Print the report and, when asked, write it to ``out`` too."""
+    report = "\n".join(lines)
+    print(report)
+    if out is not None:
+        out.write_text(report + "\n")
+
+
 def wav_bytes(audio: Audio) -> bytes:
     """16-bit mono WAV of ``audio``."""
     pcm = (np.clip(audio.samples, -1, 1) * 32767).astype("<i2")

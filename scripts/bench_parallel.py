@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_audio import DEFAULT_EVAL_DIR, TWO_SPEAKER_CLIPS, joined
+from _bench_audio import DEFAULT_EVAL_DIR, TWO_SPEAKER_CLIPS, joined, publish
 
 from scribe.bootstrap import build_services
 from scribe.domain.options import SpeakerHints, TranscriptionOptions
@@ -79,10 +79,7 @@ def main() -> int:
         f"parallel / slower alone: {parallel / slower:.2f}   "
         f"parallel / sequential: {parallel / sequential:.2f}",
     ]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        args.out.write_text(report + "\n")
+    publish(lines, args.out)
     return 0
 
 

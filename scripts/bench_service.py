@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_audio import DEFAULT_EVAL_DIR, SPEECH_CLIPS, joined, wav_bytes
+from _bench_audio import DEFAULT_EVAL_DIR, SPEECH_CLIPS, joined, publish, wav_bytes
 
 from scribe.adapters.audio.pyav_decoder import PyAVDecoder
 from scribe.bootstrap import build_asr_engine, resolve_device, whisper_cpu_threads
@@ -207,10 +207,7 @@ def main() -> int:
         f"all runs (s): bare {[round(t, 1) for t in bare_times]}, "
         f"service {[round(t, 1) for t in service_times]}",
     ]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        args.out.write_text(report + "\n")
+    publish(lines, args.out)
     return 0
 
 

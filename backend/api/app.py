@@ -60,9 +60,10 @@ def create_app(
     app.include_router(models.router)
     app.include_router(health.router)
 
+    page = resources.files("scribe.web").joinpath("index.html").read_text(encoding="utf-8")
+
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def index() -> HTMLResponse:
-        page = resources.files("scribe.web").joinpath("index.html").read_text(encoding="utf-8")
         return HTMLResponse(page)
 
     return app

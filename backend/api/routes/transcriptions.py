@@ -199,19 +199,8 @@ async def _events(
             sink.put(formats.sse({"type": "error", "error": error_payload(exc)}))
         except Exception:
             log.exception("streamed transcription failed")
-            sink.put(
-                formats.sse(
-                    {
-                        "type": "error",
-                        "error": {
-                            "message": "The server failed unexpectedly; see its log.",
-                            "type": "server_error",
-                            "param": None,
-                            "code": None,
-                        },
-                    }
-                )
-            )
+            failure = ScribeError("The server failed unexpectedly; see its log.")
+            sink.put(formats.sse({"type": "error", "error": error_payload(failure)}))
         finally:
             sink.put(None)
 
