@@ -200,9 +200,10 @@ def _transcribe(args: argparse.Namespace) -> int:
         detect_sentiment=args.sentiment,
         text_rules=tuple(args.rules),
     )
-    services.transcribe.check(options)
-    services.warm_up.run()
-    services.warm_up.require_ready()
+    # Load only what this file needs: the engine it names, and the diarizer if it is used.
+    services.transcribe.check(options).load()
+    if diarize and services.diarizer is not None:
+        services.diarizer.load()
     with args.file.open("rb") as source:
         audio = services.transcribe.decode(source)
     # A bar only where someone watches, and only when the wait is long enough to matter.
