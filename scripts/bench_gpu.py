@@ -70,16 +70,8 @@ def _prepare_environment(allow_downloads: bool) -> None:
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))  # tests.engines model builders
     if importlib.util.find_spec("scribe") is None:
-        # A bare checkout (e.g. a GPU machine without `pip install -e .`): backend/ is `scribe`.
-        spec = importlib.util.spec_from_file_location(
-            "scribe",
-            REPO / "backend" / "__init__.py",
-            submodule_search_locations=[str(REPO / "backend")],
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["scribe"] = module
-        spec.loader.exec_module(module)
+        # A bare checkout (e.g. a GPU machine without `pip install -e .`).
+        sys.path.insert(0, str(REPO / "backend"))
     from scribe.adapters.asr.nemo_engine import configure_cuda_allocator
 
     configure_cuda_allocator()  # before torch touches CUDA

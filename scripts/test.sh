@@ -15,8 +15,8 @@ PY="${PYTHON:-python3}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=false
 export SCRIBE_CACHE_DIR="${SCRIBE_CACHE_DIR:-$HOME/.cache/scribe}"
 
-"$VENV/bin/ruff" check backend frontend tests scripts
-"$VENV/bin/ruff" format --check backend frontend tests scripts
+"$VENV/bin/ruff" check backend tests scripts
+"$VENV/bin/ruff" format --check backend tests scripts
 "$VENV/bin/mypy"
 
 set +e

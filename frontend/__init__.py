@@ -1,1 +1,0 @@
-"""The web page (installed as ``scribe.web``; served by the API at ``/``)."""
