@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from scribe.bootstrap import Services
+from scribe.bootstrap import Overrides, Services, build_services
 from scribe.config import Settings
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidAudio, InvalidRequest
@@ -20,9 +20,6 @@ from scribe.domain.options import KnownSpeaker, SpeakerHints, TranscriptionOptio
 from scribe.domain.transcript import AsrResult, Segment, SpeakerTurn, Word
 from scribe.ports.asr_engine import SegmentCallback
 from scribe.ports.post_processor import PostProcessor
-from scribe.use_cases.engines import AsrEngines
-from scribe.use_cases.transcribe import TranscribeAudio
-from scribe.use_cases.warm_up import WarmUp
 
 
 def wav_bytes(seconds: float, rate: int = SAMPLE_RATE) -> bytes:
@@ -72,9 +69,31 @@ def words_over(text: str, start: float, end: float) -> tuple[Word, ...]:
     )
 
 
+class InFlight:
+    """Counts calls in progress and remembers the most seen at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self.now -= 1
+
+
 @dataclass
 class FakeAsr:
-    """Returns scripted segments (text spread evenly over each span) and records its calls."""
+    """Returns scripted segments (text spread evenly over each span) and records its calls.
+
+    With ``barrier`` set, each call waits there (a few seconds at most) for its partner, e.g. a
+    FakeDiarizer holding the same barrier: the call only gets through if both run at once.
+    """
 
     script: Sequence[tuple[float, float, str]] = (
         (0.0, 2.0, "Hello there, how are you?"),
@@ -83,8 +102,9 @@ class FakeAsr:
     name: str = "fake-asr"
     language: str = "en"
     delay: float = 0.0
+    barrier: threading.Barrier | None = None
     calls: list[TranscriptionOptions] = field(default_factory=list)
-    started_at: list[float] = field(default_factory=list)
+    in_flight: InFlight = field(default_factory=InFlight)
     loaded: bool = False
 
     def load(self) -> None:
@@ -96,8 +116,18 @@ class FakeAsr:
         options: TranscriptionOptions,
         on_segment: SegmentCallback | None = None,
     ) -> AsrResult:
-        self.started_at.append(time.perf_counter())
         self.calls.append(options)
+        if self.barrier is not None:
+            self.barrier.wait(timeout=5)
+        with self.in_flight:
+            return self._transcribe(audio, options, on_segment)
+
+    def _transcribe(
+        self,
+        audio: Audio,
+        options: TranscriptionOptions,
+        on_segment: SegmentCallback | None,
+    ) -> AsrResult:
         if options.language not in (None, "en", "fr"):
             raise InvalidRequest(f"Unsupported language '{options.language}'.", param="language")
         segments = []
@@ -105,7 +135,7 @@ class FakeAsr:
             if start >= audio.duration:
                 break
             time.sleep(self.delay / max(1, len(self.script)))
-            words = words_over(text, start, end) if options.word_timestamps else ()
+            words = words_over(text, start, end) if options.needs_word_times else ()
             segment = Segment(
                 id=i, start=start, end=min(end, audio.duration), text=" " + text, words=words
             )
@@ -117,16 +147,15 @@ class FakeAsr:
 
 @dataclass
 class FakeDiarizer:
-    """Returns scripted turns; records hints and the thread it ran on."""
+    """Returns scripted turns and records the hints it got (``barrier``: see FakeAsr)."""
 
     turns: Sequence[SpeakerTurn] = (
         SpeakerTurn(0.0, 2.0, "b"),
         SpeakerTurn(2.0, 4.0, "a"),
     )
     name: str = "fake-diarizer"
-    delay: float = 0.0
+    barrier: threading.Barrier | None = None
     hints: list[SpeakerHints] = field(default_factory=list)
-    started_at: list[float] = field(default_factory=list)
     identified: list[tuple[str, ...]] = field(default_factory=list)
     loaded: bool = False
 
@@ -134,9 +163,9 @@ class FakeDiarizer:
         self.loaded = True
 
     def diarize(self, audio: Audio, hints: SpeakerHints) -> list[SpeakerTurn]:
-        self.started_at.append(time.perf_counter())
         self.hints.append(hints)
-        time.sleep(self.delay)
+        if self.barrier is not None:
+            self.barrier.wait(timeout=5)
         return [t for t in self.turns if t.start < audio.duration]
 
     def identify(
@@ -168,16 +197,13 @@ def fake_services(
     post_processors: Sequence[PostProcessor] = (),
     **settings: Any,
 ) -> Services:
-    """Services wired with fakes, the way bootstrap.build_services wires the real adapters."""
+    """The real composition root, with fakes in place of the decoder, the engines and the
+    diarizer (and the given post-processors in place of the real ones)."""
     asr = asr or FakeAsr()
-    diar = diarizer or FakeDiarizer()
-    decoder = FakeDecoder()
-    engines = AsrEngines([asr])
-    return Services(
-        settings=Settings(**settings),
-        decoder=decoder,
-        engines=engines,
-        diarizer=diar,
-        transcribe=TranscribeAudio(decoder, engines, diar, post_processors),
-        warm_up=WarmUp([("asr", asr.load), ("diarizer", diar.load)]),
+    overrides = Overrides(
+        decoder=FakeDecoder(),
+        asr_engines=[asr],
+        diarizer=diarizer or FakeDiarizer(),
+        post_processors=post_processors,
     )
+    return build_services(Settings(**settings), overrides)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from scribe.ports.audio_decoder import AudioDecoder
 from scribe.ports.diarizer import Diarizer
 from scribe.ports.post_processor import PostProcessor
 from scribe.use_cases.engines import AsrEngines
+from scribe.use_cases.options import OptionsBuilder
 from scribe.use_cases.transcribe import TranscribeAudio
 from scribe.use_cases.warm_up import WarmUp
 
@@ -28,8 +30,20 @@ class Services:
     decoder: AudioDecoder
     engines: AsrEngines
     diarizer: Diarizer | None
+    options: OptionsBuilder
     transcribe: TranscribeAudio
     warm_up: WarmUp
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Adapters to use instead of the ones the settings name (tests and benchmarks use fakes
+    here, so that what they exercise is the real wiring). None keeps the configured one."""
+
+    decoder: AudioDecoder | None = None
+    asr_engines: Sequence[AsrEngine] | None = None
+    diarizer: Diarizer | None = None
+    post_processors: Sequence[PostProcessor] | None = None
 
 
 def resolve_device(settings: Settings) -> str:
@@ -169,21 +183,39 @@ def build_post_processors(settings: Settings) -> list[PostProcessor]:
     ]
 
 
-def build_services(settings: Settings | None = None) -> Services:
+def build_services(
+    settings: Settings | None = None, overrides: Overrides | None = None
+) -> Services:
     """Build every adapter the settings ask for (cheap: models load later, in ``warm_up``)."""
     settings = settings or Settings()
-    from scribe.adapters.audio.pyav_decoder import PyAVDecoder
-
+    overrides = overrides or Overrides()
+    decoder = overrides.decoder if overrides.decoder is not None else _build_decoder(settings)
     device = resolve_device(settings)
-    limit = settings.max_audio_minutes
-    decoder = PyAVDecoder(max_duration_s=None if limit is None else limit * 60)
-    engines = AsrEngines([build_asr_engine(k, settings, device) for k in settings.asr_engines])
-    diarizer = build_diarizer(settings, device)
+    if overrides.asr_engines is not None:
+        engines = AsrEngines(overrides.asr_engines)
+    else:
+        engines = AsrEngines([build_asr_engine(k, settings, device) for k in settings.asr_engines])
+    if overrides.diarizer is not None:
+        diarizer: Diarizer | None = overrides.diarizer
+    else:
+        diarizer = build_diarizer(settings, device)
+    post_processors = (
+        build_post_processors(settings)
+        if overrides.post_processors is None
+        else list(overrides.post_processors)
+    )
+    options = OptionsBuilder(
+        engines,
+        decoder,
+        diarizer_available=diarizer is not None,
+        diarize_by_default=settings.diarize_by_default,
+        post_processors=post_processors,
+    )
     transcribe = TranscribeAudio(
         decoder=decoder,
         engines=engines,
         diarizer=diarizer,
-        post_processors=build_post_processors(settings),
+        post_processors=post_processors,
         max_concurrent=settings.max_concurrent_jobs,
     )
     loaders = [(f"ASR engine {e.name}", e.load) for e in engines.all]
@@ -194,6 +226,14 @@ def build_services(settings: Settings | None = None) -> Services:
         decoder=decoder,
         engines=engines,
         diarizer=diarizer,
+        options=options,
         transcribe=transcribe,
         warm_up=WarmUp(loaders),
     )
+
+
+def _build_decoder(settings: Settings) -> AudioDecoder:
+    from scribe.adapters.audio.pyav_decoder import PyAVDecoder
+
+    limit = settings.max_audio_minutes
+    return PyAVDecoder(max_duration_s=None if limit is None else limit * 60)

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from scribe import __version__
 from scribe.domain.errors import ScribeError
+from scribe.domain.response_format import ResponseFormat
 from scribe.domain.transcript import Segment
 
 EPILOG = """\
@@ -58,8 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "-f",
         "--format",
-        default="text",
-        choices=["json", "text", "srt", "vtt", "verbose_json", "diarized_json"],
+        default=ResponseFormat.TEXT.value,
+        choices=[f.value for f in ResponseFormat],
         help="output format",
     )
     tr.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
@@ -67,7 +68,16 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--language", help="ISO-639-1 code such as `en`; default: detect")
     tr.add_argument("--prompt", help="text to guide spelling and style")
     tr.add_argument("--words", action="store_true", help="include words in verbose_json")
-    tr.add_argument("--no-diarize", action="store_true", help="skip speaker diarization")
+    diarize = tr.add_mutually_exclusive_group()
+    diarize.add_argument(
+        "--diarize",
+        action="store_true",
+        default=None,
+        help="attribute speakers (default: SCRIBE_DIARIZE_BY_DEFAULT)",
+    )
+    diarize.add_argument(
+        "--no-diarize", dest="diarize", action="store_false", help="skip speaker diarization"
+    )
     tr.add_argument("--num-speakers", type=int, help="exact number of speakers")
     tr.add_argument("--min-speakers", type=int, help="at least this many speakers")
     tr.add_argument("--max-speakers", type=int, help="at most this many speakers")
@@ -181,28 +191,33 @@ class _ProgressBar:
 def _transcribe(args: argparse.Namespace) -> int:
     from scribe.api import formats
     from scribe.bootstrap import build_services
-    from scribe.domain.options import SpeakerHints, TranscriptionOptions
+    from scribe.use_cases.options import TranscriptionRequest
 
     if not args.file.is_file():
         print(f"scribe: no such file: {args.file}", file=sys.stderr)
         return 2
     services = build_services()
-    diarize = not args.no_diarize and services.diarizer is not None
-    options = TranscriptionOptions(
-        model=args.model,
-        language=args.language,
-        prompt=args.prompt,
-        word_timestamps=args.words or diarize or args.paragraphs or args.entities,
-        diarize=diarize,
-        speakers=SpeakerHints(args.num_speakers, args.min_speakers, args.max_speakers),
-        detect_paragraphs=args.paragraphs,
-        detect_entities=args.entities,
-        detect_sentiment=args.sentiment,
-        text_rules=tuple(args.rules),
+    response_format = ResponseFormat(args.format)
+    options = services.options.build(
+        TranscriptionRequest(
+            model=args.model,
+            language=args.language,
+            prompt=args.prompt,
+            response_format=response_format,
+            word_timestamps=args.words,
+            diarize=args.diarize,
+            num_speakers=args.num_speakers,
+            min_speakers=args.min_speakers,
+            max_speakers=args.max_speakers,
+            detect_paragraphs=args.paragraphs,
+            detect_entities=args.entities,
+            detect_sentiment=args.sentiment,
+            text_rules=tuple(args.rules),
+        )
     )
     # Load only what this file needs: the engine it names, and the diarizer if it is used.
-    services.transcribe.check(options).load()
-    if diarize and services.diarizer is not None:
+    services.engines.select(options.model).load()
+    if options.diarize and services.diarizer is not None:
         services.diarizer.load()
     with args.file.open("rb") as source:
         audio = services.transcribe.decode(source)
@@ -212,7 +227,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         transcript = services.transcribe.transcribe(audio, options, bar)
     finally:
         bar.close()
-    body = formats.render(transcript, args.format, words=args.words)
+    body = formats.render(transcript, response_format, words=args.words)
     _write(body, args.output)
     return 0
 
@@ -228,9 +243,10 @@ def _write(body: str, output: Path | None) -> None:
 def _eval(args: argparse.Namespace) -> int:
     from scribe.bootstrap import build_services
     from scribe.domain.audio import Audio
-    from scribe.domain.options import SpeakerHints, TranscriptionOptions
+    from scribe.domain.options import SpeakerHints
     from scribe.domain.transcript import SpeakerTurn, Transcript
     from scribe.evaluation import ClipResult, evaluate, format_report
+    from scribe.use_cases.options import TranscriptionRequest
 
     services = build_services()
     diarizer = services.diarizer
@@ -247,7 +263,7 @@ def _eval(args: argparse.Namespace) -> int:
     finished: dict[Path, Transcript] = {}
 
     def pipeline(path: Path) -> list[SpeakerTurn]:
-        options = TranscriptionOptions(diarize=True)
+        options = services.options.build(TranscriptionRequest(diarize=True))
         finished[path] = services.transcribe.transcribe(decode(path), options)
         return list(finished[path].turns)
 
@@ -258,7 +274,8 @@ def _eval(args: argparse.Namespace) -> int:
     def transcribe(path: Path) -> Transcript:
         if path in finished:
             return finished.pop(path)
-        return services.transcribe.transcribe(decode(path), TranscriptionOptions(diarize=False))
+        options = services.options.build(TranscriptionRequest(diarize=False))
+        return services.transcribe.transcribe(decode(path), options)
 
     def progress(result: ClipResult) -> None:
         print(f"  {result.id}: done", file=sys.stderr)

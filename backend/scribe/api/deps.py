@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from scribe.bootstrap import Services
 
@@ -10,3 +12,6 @@ from scribe.bootstrap import Services
 def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from itertools import groupby
 
 from scribe.domain.insights import Sentiment
+from scribe.domain.response_format import ResponseFormat
 from scribe.domain.transcript import Segment, Transcript
 
 from .schemas import (
@@ -26,38 +27,38 @@ from .schemas import (
     WordOut,
 )
 
-MEDIA_TYPES = {
-    "json": "application/json",
-    "verbose_json": "application/json",
-    "diarized_json": "application/json",
-    "text": "text/plain; charset=utf-8",
-    "srt": "application/x-subrip; charset=utf-8",
-    "vtt": "text/vtt; charset=utf-8",
+MEDIA_TYPES: dict[ResponseFormat, str] = {
+    ResponseFormat.JSON: "application/json",
+    ResponseFormat.VERBOSE_JSON: "application/json",
+    ResponseFormat.DIARIZED_JSON: "application/json",
+    ResponseFormat.TEXT: "text/plain; charset=utf-8",
+    ResponseFormat.SRT: "application/x-subrip; charset=utf-8",
+    ResponseFormat.VTT: "text/vtt; charset=utf-8",
 }
 
 
 def render(
     transcript: Transcript,
-    response_format: str,
+    response_format: ResponseFormat,
     *,
     words: bool = False,
     segments: bool = True,
 ) -> str:
-    """The response body for ``response_format`` (one of schemas.RESPONSE_FORMATS)."""
-    if response_format == "json":
-        return to_json(transcript).model_dump_json(exclude_none=True)
-    if response_format == "verbose_json":
-        body = to_verbose_json(transcript, words=words, segments=segments)
-        return body.model_dump_json(exclude_none=True)
-    if response_format == "diarized_json":
-        return to_diarized_json(transcript).model_dump_json(exclude_none=True)
-    if response_format == "text":
-        return to_text(transcript)
-    if response_format == "srt":
-        return to_srt(transcript)
-    if response_format == "vtt":
-        return to_vtt(transcript)
-    raise ValueError(f"unknown response format {response_format!r}")
+    """The response body in ``response_format``."""
+    match response_format:
+        case ResponseFormat.JSON:
+            return to_json(transcript).model_dump_json(exclude_none=True)
+        case ResponseFormat.VERBOSE_JSON:
+            body = to_verbose_json(transcript, words=words, segments=segments)
+            return body.model_dump_json(exclude_none=True)
+        case ResponseFormat.DIARIZED_JSON:
+            return to_diarized_json(transcript).model_dump_json(exclude_none=True)
+        case ResponseFormat.TEXT:
+            return to_text(transcript)
+        case ResponseFormat.SRT:
+            return to_srt(transcript)
+        case ResponseFormat.VTT:
+            return to_vtt(transcript)
 
 
 def _r(t: float) -> float:

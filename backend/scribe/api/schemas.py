@@ -6,8 +6,6 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
-RESPONSE_FORMATS: tuple[str, ...] = ("json", "text", "srt", "verbose_json", "vtt", "diarized_json")
 Granularity = Literal["word", "segment"]
 
 
@@ -144,6 +142,8 @@ class ModelList(BaseModel):
 
 
 class ErrorBody(BaseModel):
+    """OpenAI's error object."""
+
     message: str
     type: str
     param: str | None = None

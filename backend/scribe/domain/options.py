@@ -48,7 +48,7 @@ class TranscriptionOptions:
     language: str | None = None
     prompt: str | None = None
     temperature: float = 0.0
-    word_timestamps: bool = True
+    word_timestamps: bool = False  # the caller wants word times in the result
     diarize: bool = True
     speakers: SpeakerHints = field(default_factory=SpeakerHints)
     known_speakers: tuple[KnownSpeaker, ...] = ()
@@ -56,3 +56,11 @@ class TranscriptionOptions:
     detect_entities: bool = False
     detect_sentiment: bool = False
     text_rules: tuple[str, ...] = ()
+
+    @property
+    def needs_word_times(self) -> bool:
+        """Whether the engine must time each word: asked for, or needed to place speakers,
+        paragraphs and entities (all are placed by their words' times)."""
+        return (
+            self.word_timestamps or self.diarize or self.detect_paragraphs or self.detect_entities
+        )

@@ -6,7 +6,6 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import BinaryIO
 
 from scribe.domain.audio import Audio
@@ -19,7 +18,6 @@ from scribe.domain.speakers import (
     speakers_in_order,
 )
 from scribe.domain.transcript import AsrResult, Segment, SpeakerTurn, Transcript
-from scribe.ports.asr_engine import AsrEngine
 from scribe.ports.audio_decoder import AudioDecoder
 from scribe.ports.diarizer import Diarizer
 from scribe.ports.post_processor import PostProcessor
@@ -62,28 +60,9 @@ class TranscribeAudio:
         self._post_processors = tuple(post_processors)
         self._slots = threading.BoundedSemaphore(max_concurrent)
 
-    def check(self, options: TranscriptionOptions) -> AsrEngine:
-        """Reject bad options before any work: the engine it names, the post-processing asked."""
-        engine = self._engines.select(options.model)
-        for step in self._post_processors:
-            step.validate(options)
-        return engine
-
     def decode(self, source: BinaryIO) -> Audio:
         """Decode an upload; raises InvalidAudio for anything that is not audio."""
         return self._decoder.decode(source)
-
-    def execute(
-        self,
-        source: BinaryIO,
-        options: TranscriptionOptions,
-        progress: ProgressSink | None = None,
-    ) -> Transcript:
-        """Decode ``source`` and transcribe it."""
-        sink = progress or _NoProgress()
-        sink.on_progress(0.0, "decoding")
-        audio = self.decode(source)
-        return self.transcribe(audio, options, sink)
 
     def transcribe(
         self,
@@ -91,13 +70,13 @@ class TranscribeAudio:
         options: TranscriptionOptions,
         progress: ProgressSink | None = None,
     ) -> Transcript:
-        """Transcribe decoded audio (waits for a free slot when the server is busy)."""
+        """Transcribe decoded audio (waits for a free slot when the server is busy).
+
+        ``options`` come from ``OptionsBuilder.build``, which has validated them.
+        """
         sink = progress or _NoProgress()
-        engine = self.check(options)
+        engine = self._engines.select(options.model)
         diarizer = self._diarizer if options.diarize else None
-        if diarizer is not None and not options.word_timestamps:
-            # Speakers are attributed per word, so the engine must time its words.
-            options = replace(options, word_timestamps=True)
         with self._slots:
             duration = max(audio.duration, 1e-6)
 

@@ -63,9 +63,6 @@ class WarmUp:
         thread.start()
         return thread
 
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
     def require_ready(self) -> None:
         """Raise NotReady (or the loading error) unless every model is loaded."""
         if self._error is not None:

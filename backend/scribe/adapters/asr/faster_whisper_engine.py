@@ -304,7 +304,7 @@ class FasterWhisperEngine:
             if self._temperature_fallback
             else (options.temperature,),
             "initial_prompt": options.prompt or None,
-            "word_timestamps": options.word_timestamps,
+            "word_timestamps": options.needs_word_times,
             "vad_filter": self._vad_filter,
         }
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from scribe import __version__
-from scribe.bootstrap import Services
 
-from ..deps import get_services
+from ..deps import ServicesDep
 
 router = APIRouter(tags=["health"])
 
@@ -26,7 +25,7 @@ async def live() -> dict[str, str]:
     summary="Readiness: every model is loaded",
     responses={503: {"description": "Models still loading, or loading failed"}},
 )
-async def ready(services: Annotated[Services, Depends(get_services)]) -> JSONResponse:
+async def ready(services: ServicesDep) -> JSONResponse:
     warm_up = services.warm_up
     body: dict[str, Any] = {
         "status": "ready" if warm_up.ready else ("failed" if warm_up.error else "loading"),

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from scribe.bootstrap import Services
 from scribe.domain.errors import UnknownModel
 
-from ..deps import get_services
+from ..deps import ServicesDep
 from ..schemas import ModelList, ModelOut
 
 router = APIRouter(tags=["models"])
@@ -18,14 +16,12 @@ _STARTED = int(time.time())
 
 
 @router.get("/v1/models", response_model=ModelList, summary="List the models this server serves")
-async def list_models(services: Annotated[Services, Depends(get_services)]) -> ModelList:
+async def list_models(services: ServicesDep) -> ModelList:
     return ModelList(data=[ModelOut(id=m, created=_STARTED) for m in services.engines.model_ids()])
 
 
 @router.get("/v1/models/{model_id}", response_model=ModelOut, summary="One model")
-async def get_model(
-    model_id: str, services: Annotated[Services, Depends(get_services)]
-) -> ModelOut:
+async def get_model(model_id: str, services: ServicesDep) -> ModelOut:
     if model_id not in services.engines.model_ids():
         raise UnknownModel(f"Unknown model '{model_id}'.", param="model", code="model_not_found")
     return ModelOut(id=model_id, created=_STARTED)
