@@ -140,7 +140,7 @@ def build_diarizer(settings: Settings, device: str) -> Diarizer | None:
         )
     from scribe.adapters.diarization.embedded import EmbeddedDiarizer
 
-    return EmbeddedDiarizer(device="cpu")
+    return EmbeddedDiarizer()  # CPU only, whatever the device
 
 
 def build_post_processors(settings: Settings) -> list[PostProcessor]:
