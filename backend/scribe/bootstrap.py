@@ -33,7 +33,10 @@ class Services:
 
 
 def resolve_device(settings: Settings) -> str:
-    """`cpu` or `cuda`; fails clearly when CUDA is asked for and missing (unless fallback is on)."""
+    """`cpu` or `cuda`; fails clearly when CUDA is asked for and missing (unless fallback is on).
+
+    The one place the device is decided: adapters get the answer and do not decide again.
+    """
     if settings.device == "cpu":
         return "cpu"
     has_cuda = _cuda_available()
