@@ -32,7 +32,7 @@ def tiny_parakeet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ~1 MB random-weight FastConformer + TDT ``.nemo``, built once per test session."""
     ensure_torchaudio_importable()  # its CUDA-built extension cannot load beside CPU torch
     pytest.importorskip("nemo.collections.asr")
-    from tests.engines.tiny_nemo import build_tiny_parakeet
+    from scribe.devtools.nemo_models import build_tiny_parakeet
 
     return build_tiny_parakeet(tmp_path_factory.mktemp("tiny_parakeet"))
 

@@ -1,6 +1,6 @@
 """The pyannote.audio 4 diarizer adapter, exercised on CPU with a tiny random-weight pipeline.
 
-The pipeline is built in a temporary folder (tests/engines/tiny_pyannote.py) and loaded through
+The pipeline is built in a temporary folder (scribe.devtools.pyannote_models) and loaded through
 ``PyannoteDiarizer(pipeline=folder)``, the path a user's downloaded model takes. Its speaker turns
 are meaningless; these tests check structure, hint handling, repeatability, identification and
 the translation of "model not available" into one clear error.
@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 
 from scribe.adapters.diarization.pyannote_diarizer import PyannoteDiarizer, prepare_pyannote_import
+from scribe.devtools.pyannote_models import build_tiny_pyannote_pipeline
 from scribe.domain.audio import Audio
 from scribe.domain.errors import ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import SpeakerTurn
 from tests.clips import load_clip
-
-from .tiny_pyannote import build_tiny_pyannote_pipeline
 
 HAS_PYANNOTE = importlib.util.find_spec("pyannote") is not None and (
     importlib.util.find_spec("pyannote.audio") is not None
