@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+# Tests never read or write the user's database, keys or rate-limit store: a fresh data
+# directory per run (servers the tests start inherit it).
+os.environ["SCRIBE_DATA_DIR"] = tempfile.mkdtemp(prefix="scribe-test-data-")
+for _name in ("SCRIBE_DATABASE_URL", "SCRIBE_REDIS_URL", "SCRIBE_AUTH"):
+    os.environ.pop(_name, None)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVAL_DIR = Path(os.environ.get("SCRIBE_EVAL_DIR", REPO_ROOT.parent / "shared" / "eval"))

@@ -60,6 +60,12 @@ class AccessGuard:
                 response.headers.update(window_headers(exc.kind, exc.window))
             await response(scope, receive, send)
             return
+        except Exception:
+            log.exception("authentication or rate limiting failed")
+            await response_for(ScribeError("The server failed unexpectedly; see its log."))(
+                scope, receive, send
+            )
+            return
 
         scope.setdefault("state", {})["caller"] = caller
         status = 500

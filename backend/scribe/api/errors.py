@@ -22,6 +22,7 @@ from scribe.domain.errors import (
     RateLimited,
     ResourceExhausted,
     ScribeError,
+    StorageUnavailable,
     Unauthenticated,
 )
 
@@ -35,6 +36,7 @@ _STATUS: list[tuple[type[ScribeError], int, str]] = [
     (ModelUnavailable, 503, "service_unavailable"),
     (ConfigurationError, 503, "service_unavailable"),
     (ResourceExhausted, 503, "service_unavailable"),
+    (StorageUnavailable, 503, "service_unavailable"),
     (Cancelled, 499, "cancelled"),
     (Unauthenticated, 401, "invalid_request_error"),
     (PermissionDenied, 403, "invalid_request_error"),

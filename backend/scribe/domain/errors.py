@@ -66,6 +66,13 @@ class Cancelled(ScribeError):
     """The work was cancelled before it finished."""
 
 
+class StorageUnavailable(ScribeError):
+    """The database (or the rate-limit store) cannot be reached; a later request may work."""
+
+    def __init__(self, message: str, *, code: str = "storage_unavailable") -> None:
+        super().__init__(message, code=code)
+
+
 class Unauthenticated(ScribeError):
     """The request carries no API key, or one this server does not know (or has revoked)."""
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, S
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from scribe.domain.errors import ConfigurationError
+from scribe.domain.errors import ConfigurationError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,16 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in a transaction: committed when the block ends, rolled back on error."""
-        with self.sessions.begin() as session:
-            yield session
+        """A session in a transaction: committed when the block ends, rolled back on error.
+        An unreachable (or locked-out) database raises StorageUnavailable."""
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            log.error("database %s: %s", self.safe_url, _reason(exc))
+            raise StorageUnavailable(
+                "The service's database is unavailable; try again shortly."
+            ) from None
 
     # --- migrations ---------------------------------------------------------------------
 
