@@ -61,7 +61,7 @@ async def known_form_fields(request: Request) -> None:
         return
     form = await request.form()
     counts: dict[str, int] = {}
-    for name in form:
+    for name, _ in form.multi_items():
         counts[name] = counts.get(name, 0) + 1
     for name, count in counts.items():
         if name not in declared:
