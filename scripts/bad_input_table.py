@@ -63,8 +63,9 @@ def main() -> None:
         "- The 2-hour silent file decodes in about 15 s on 2 cores and peaks near 1.5 GB of "
         "memory in the decoder (the 460 MB of samples, plus the chunks joined into them); the "
         "real Whisper engine then skips it in about 4 s (tests/api/test_bad_input.py).\n"
-        "- Headers over 16 KB reach the app only under a test client: uvicorn itself refuses "
-        "them earlier with a plain 400.\n"
+        "- uvicorn (httptools) passes even a 1 MB header to the app; the app's own header "
+        "limit answers 431 in OpenAI's shape, under `scribe serve` as here "
+        "(tests/e2e/test_schemathesis.py).\n"
     )
 
 
