@@ -207,6 +207,8 @@ class Case:
     send: Callable[[TestClient], Any]
     text: str | None = None  # for a success: the transcript text it must give, if checked
     slow: bool = False
+    # Checked by its own test with the real engine (tests/api/test_bad_input.py), table only here.
+    own_test: bool = False
 
 
 Data = bytes | Callable[[], bytes]
@@ -283,6 +285,7 @@ def cases() -> list[Case]:
             _upload(lambda: silent_flac(7200), "quiet.flac", "audio/flac"),
             text="",
             slow=True,
+            own_test=True,
         ),
         Case(
             "audio longer than the limit (151 min of silence)",
