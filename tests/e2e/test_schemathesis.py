@@ -121,7 +121,8 @@ def test_schemathesis_finds_no_server_error(served: tuple[str, str], tmp_path: P
         "--report-dir",
         str(tmp_path),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=400)
+    # Run in a temporary folder: schemathesis keeps a cache (.schemathesis/) where it runs.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=400, cwd=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     assert "No issues found" in output, output[-6000:]
