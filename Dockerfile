@@ -13,11 +13,12 @@ ENV PYTHONUNBUFFERED=1 \
     SCRIBE_HOST=0.0.0.0 \
     SCRIBE_PORT=20301 \
     SCRIBE_CACHE_DIR=/var/cache/scribe \
+    SCRIBE_DATA_DIR=/var/lib/scribe \
     HF_HOME=/var/cache/huggingface \
     PYANNOTE_METRICS_ENABLED=false
 RUN useradd --create-home --uid 1000 scribe \
- && mkdir -p /var/cache/scribe /var/cache/huggingface \
- && chown scribe:scribe /var/cache/scribe /var/cache/huggingface
+ && mkdir -p /var/cache/scribe /var/cache/huggingface /var/lib/scribe \
+ && chown scribe:scribe /var/cache/scribe /var/cache/huggingface /var/lib/scribe
 WORKDIR /app
 
 # --- CPU image ----------------------------------------------------------------------------------

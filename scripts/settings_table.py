@@ -16,12 +16,15 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
 
 
+_HOME_DEFAULTS = {"cache_dir": "~/.cache/scribe", "data_dir": "~/.local/share/scribe"}
+
+
 def table() -> str:
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for name, field in Settings.model_fields.items():
         default = field.default
-        if field.default_factory is not None:  # only cache_dir, which depends on $HOME
-            shown = "`~/.cache/scribe`"
+        if field.default_factory is not None:  # folders under $HOME
+            shown = f"`{_HOME_DEFAULTS[name]}`"
         elif default is None:
             shown = "—"
         else:

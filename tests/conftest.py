@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,11 @@ from scribe.devtools import eval_dir as _eval_dir
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+# Tests never read or write the user's database, keys or rate-limit store: a fresh data
+# directory per run (servers the tests start inherit it).
+os.environ["SCRIBE_DATA_DIR"] = tempfile.mkdtemp(prefix="scribe-test-data-")
+for _name in ("SCRIBE_DATABASE_URL", "SCRIBE_REDIS_URL", "SCRIBE_AUTH"):
+    os.environ.pop(_name, None)
 
 EVAL_DIR = _eval_dir()
 

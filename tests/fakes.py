@@ -7,7 +7,8 @@ import threading
 import time
 import wave
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -15,9 +16,13 @@ import numpy as np
 from scribe.bootstrap import Overrides, Services, build_services
 from scribe.config import Settings
 from scribe.domain.audio import SAMPLE_RATE, Audio
+from scribe.domain.caller import ANONYMOUS_KEY_ID
 from scribe.domain.errors import InvalidAudio, InvalidRequest
+from scribe.domain.keys import ApiKey
+from scribe.domain.limits import WindowState
 from scribe.domain.options import KnownSpeaker, SpeakerHints, TranscriptionOptions
 from scribe.domain.transcript import AsrResult, Segment, SpeakerTurn, Word
+from scribe.domain.usage import UsageDay, UsageEntry
 from scribe.ports.asr_engine import SegmentCallback
 from scribe.ports.post_processor import PostProcessor
 
@@ -190,20 +195,128 @@ class RecordingProgress:
             self.progress.append((fraction, stage))
 
 
+class FakeKeyStore:
+    """Keys in a dict; records how often it was asked."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, ApiKey] = {}
+        self.lookups = 0
+        self.touched: list[str] = []
+
+    def add(self, key: ApiKey) -> None:
+        assert key.key_id not in self.keys
+        self.keys[key.key_id] = key
+
+    def get(self, key_id: str) -> ApiKey | None:
+        return self.keys.get(key_id)
+
+    def with_prefix(self, prefix: str) -> list[ApiKey]:
+        self.lookups += 1
+        return [k for k in self.keys.values() if k.prefix == prefix]
+
+    def all(self) -> list[ApiKey]:
+        return sorted(self.keys.values(), key=lambda k: k.created_at)
+
+    def any(self) -> bool:
+        return bool(self.keys)
+
+    def revoke(self, key_id: str, at: datetime) -> bool:
+        key = self.keys.get(key_id)
+        if key is None or key.revoked_at is not None:
+            return False
+        self.keys[key_id] = replace(key, revoked_at=at)
+        return True
+
+    def touch(self, key_id: str, at: datetime) -> None:
+        self.touched.append(key_id)
+        self.keys[key_id] = replace(self.keys[key_id], last_used_at=at)
+
+
+class FakeUsageMeter:
+    """Keeps every recorded entry; sums them per key and day."""
+
+    def __init__(self, names: dict[str, str] | None = None) -> None:
+        self.entries: list[UsageEntry] = []
+        self.names = names if names is not None else {}
+        self.lock = threading.Lock()
+
+    def record(self, entry: UsageEntry) -> None:
+        with self.lock:
+            self.entries.append(entry)
+
+    def days(self, *, since: date | None = None, key_id: str | None = None) -> list[UsageDay]:
+        totals: dict[tuple[date, str], UsageDay] = {}
+        for e in self.entries:
+            if (since is not None and e.day < since) or (key_id is not None and e.key_id != key_id):
+                continue
+            old = totals.get((e.day, e.key_id))
+            name = self.names.get(e.key_id, ANONYMOUS_KEY_ID)
+            totals[(e.day, e.key_id)] = UsageDay(
+                key_id=e.key_id,
+                key_name=name,
+                day=e.day,
+                requests=e.requests + (old.requests if old else 0),
+                audio_seconds=e.audio_seconds + (old.audio_seconds if old else 0.0),
+                processing_seconds=e.processing_seconds + (old.processing_seconds if old else 0.0),
+                failures=e.failures + (old.failures if old else 0),
+            )
+        return [totals[k] for k in sorted(totals)]
+
+
+@dataclass
+class FakeRateLimiter:
+    """Counts without windows: ``requests``/``audio`` per key never reset unless told."""
+
+    requests: dict[str, int] = field(default_factory=dict)
+    audio: dict[str, float] = field(default_factory=dict)
+    slots: dict[str, int] = field(default_factory=dict)
+    released: list[str] = field(default_factory=list)
+
+    def hit_request(self, key_id: str, per_minute: int) -> WindowState:
+        used = self.requests.get(key_id, 0)
+        if used >= per_minute:
+            return WindowState(per_minute, 0, 30.0, allowed=False)
+        self.requests[key_id] = used + 1
+        return WindowState(per_minute, per_minute - used - 1, 60.0)
+
+    def audio_budget(self, key_id: str, seconds_per_hour: int) -> WindowState:
+        left = seconds_per_hour - self.audio.get(key_id, 0.0)
+        return WindowState(seconds_per_hour, max(0, int(left)), 1800.0)
+
+    def charge_audio(self, key_id: str, seconds_per_hour: int, seconds: float) -> WindowState:
+        self.audio[key_id] = self.audio.get(key_id, 0.0) + seconds
+        return self.audio_budget(key_id, seconds_per_hour)
+
+    def acquire_slot(self, key_id: str, limit: int) -> bool:
+        if self.slots.get(key_id, 0) >= limit:
+            return False
+        self.slots[key_id] = self.slots.get(key_id, 0) + 1
+        return True
+
+    def release_slot(self, key_id: str) -> None:
+        self.slots[key_id] -= 1
+        self.released.append(key_id)
+
+
 def fake_services(
     asr: FakeAsr | None = None,
     diarizer: FakeDiarizer | None = None,
     *,
     post_processors: Sequence[PostProcessor] = (),
+    key_store: FakeKeyStore | None = None,
+    usage_meter: FakeUsageMeter | None = None,
     **settings: Any,
 ) -> Services:
-    """The real composition root, with fakes in place of the decoder, the engines and the
-    diarizer (and the given post-processors in place of the real ones)."""
+    """The real composition root, with fakes in place of the decoder, the engines, the
+    diarizer and the stores (and the given post-processors in place of the real ones). The
+    rate limiter is the real one, in memory."""
     asr = asr or FakeAsr()
     overrides = Overrides(
         decoder=FakeDecoder(),
         asr_engines=[asr],
         diarizer=diarizer or FakeDiarizer(),
         post_processors=post_processors,
+        key_store=key_store or FakeKeyStore(),
+        usage_meter=usage_meter or FakeUsageMeter(),
     )
     return build_services(Settings(**settings), overrides)

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scribe.config import Settings
 from scribe.domain.errors import ConfigurationError, ModelUnavailable
+from scribe.domain.limits import RatePolicy
 from scribe.ports.asr_engine import AsrEngine
 from scribe.ports.audio_decoder import AudioDecoder
 from scribe.ports.diarizer import Diarizer
+from scribe.ports.key_store import KeyStore
 from scribe.ports.post_processor import PostProcessor
+from scribe.ports.rate_limiter import RateLimiter
+from scribe.ports.usage_meter import UsageMeter
 from scribe.use_cases.engines import AsrEngines
+from scribe.use_cases.keys import ApiKeys, AuthMode
 from scribe.use_cases.options import OptionsBuilder
 from scribe.use_cases.transcribe import TranscribeAudio
+from scribe.use_cases.usage import MeteredDecoder, Metering, UsageReports
 from scribe.use_cases.warm_up import WarmUp
+
+if TYPE_CHECKING:
+    from scribe.adapters.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +44,11 @@ class Services:
     options: OptionsBuilder
     transcribe: TranscribeAudio
     warm_up: WarmUp
+    storage: Storage = field(repr=False)
+    keys: ApiKeys = field(repr=False)
+    metering: Metering = field(repr=False)
+    usage: UsageReports = field(repr=False)
+    prepared: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,118 @@ class Overrides:
     asr_engines: Sequence[AsrEngine] | None = None
     diarizer: Diarizer | None = None
     post_processors: Sequence[PostProcessor] | None = None
+    key_store: KeyStore | None = None
+    usage_meter: UsageMeter | None = None
+    rate_limiter: RateLimiter | None = None
+
+
+@dataclass
+class Storage:
+    """What the service keeps: the database (None when every store is overridden) and the
+    stores on it."""
+
+    database: Database | None
+    keys: KeyStore
+    usage: UsageMeter
+
+
+def database_url(settings: Settings) -> str:
+    """SCRIBE_DATABASE_URL, or the SQLite file in the data directory."""
+    from scribe.adapters.db import default_url
+
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    return default_url(settings.data_dir)
+
+
+def build_storage(settings: Settings, overrides: Overrides | None = None) -> Storage:
+    """The database and its stores (cheap: nothing connects until it is used)."""
+    overrides = overrides or Overrides()
+    database = None
+    if overrides.key_store is None or overrides.usage_meter is None:
+        from scribe.adapters.db import Database
+
+        database = Database(database_url(settings))
+    keys: KeyStore
+    usage: UsageMeter
+    if overrides.key_store is not None:
+        keys = overrides.key_store
+    else:
+        from scribe.adapters.db.key_store import SqlKeyStore
+
+        assert database is not None
+        keys = SqlKeyStore(database)
+    if overrides.usage_meter is not None:
+        usage = overrides.usage_meter
+    else:
+        from scribe.adapters.db.usage_meter import SqlUsageMeter
+
+        assert database is not None
+        usage = SqlUsageMeter(database)
+    return Storage(database=database, keys=keys, usage=usage)
+
+
+def build_rate_limiter(settings: Settings) -> RateLimiter:
+    from scribe.adapters.limits.limits_rate_limiter import LimitsRateLimiter
+
+    url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
+    return LimitsRateLimiter(url)
+
+
+def default_rate_policy(settings: Settings) -> RatePolicy:
+    return RatePolicy(
+        requests_per_minute=settings.rate_limit_requests_per_minute,
+        audio_seconds_per_hour=round(settings.rate_limit_audio_minutes_per_hour * 60),
+        concurrent_requests=settings.rate_limit_concurrent_requests,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (SCRIBE_HOST) accepts connections from this machine only."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: assume it is reachable from elsewhere
+
+
+def build_keys(settings: Settings, store: KeyStore) -> ApiKeys:
+    return ApiKeys(
+        store,
+        defaults=default_rate_policy(settings),
+        mode=AuthMode(settings.auth),
+        loopback_only=is_loopback(settings.host),
+    )
+
+
+def prepare(services: Services) -> None:
+    """Before serving: bring the database schema up to date (refusing a newer one) and say how
+    requests are authenticated. Idempotent; raises ConfigurationError."""
+    if services.prepared:
+        return
+    if services.storage.database is not None:
+        services.storage.database.upgrade()
+    keys = services.keys
+    if keys.mode is AuthMode.DISABLED:
+        log.warning(
+            "SCRIBE_AUTH=disabled: every request is accepted without an API key. Anyone who can "
+            "reach this server can use it."
+        )
+    elif keys.required() and not services.storage.keys.any():
+        log.warning(
+            "API keys are required (the server listens on %s) but none exists: every /v1 request "
+            "is refused until one is made with `scribe keys create --name NAME`.",
+            services.settings.host,
+        )
+    elif keys.required():
+        log.info("API keys are required on /v1/*")
+    else:
+        log.info(
+            "no API key exists and the server listens on loopback only: requests need no key "
+            "(they will once `scribe keys create` makes one)"
+        )
+    services.prepared = True
 
 
 def resolve_device(settings: Settings) -> str:
@@ -207,15 +335,25 @@ def build_services(
         if overrides.post_processors is None
         else list(overrides.post_processors)
     )
+    storage = build_storage(settings, overrides)
+    limiter = (
+        overrides.rate_limiter
+        if overrides.rate_limiter is not None
+        else build_rate_limiter(settings)
+    )
+    metering = Metering(limiter, storage.usage)
     options = OptionsBuilder(
         engines,
-        decoder,
+        MeteredDecoder(decoder, max_seconds=settings.max_decode_seconds),
         diarizer_available=diarizer is not None,
         diarize_by_default=settings.diarize_by_default,
         post_processors=post_processors,
     )
     transcribe = TranscribeAudio(
-        decoder=decoder,
+        # Uploads: decoding is bounded in time, and its duration is charged to the request.
+        decoder=MeteredDecoder(
+            decoder, on_decoded=metering.charge_current, max_seconds=settings.max_decode_seconds
+        ),
         engines=engines,
         diarizer=diarizer,
         post_processors=post_processors,
@@ -232,6 +370,10 @@ def build_services(
         options=options,
         transcribe=transcribe,
         warm_up=WarmUp(loaders),
+        storage=storage,
+        keys=build_keys(settings, storage.keys),
+        metering=metering,
+        usage=UsageReports(storage.usage),
     )
 
 

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -20,6 +21,10 @@ examples:
   scribe transcribe talk.mp3 --format srt -o talk.srt
   scribe transcribe call.wav --format verbose_json --num-speakers 2 --paragraphs
   scribe eval ../shared/eval/manifest.json      # WER, DER and speaker accuracy per clip
+  scribe keys create --name laptop              # prints a new API key, once
+  scribe keys list                              # name, prefix, scope, created, last used
+  scribe keys usage --since 7d                  # requests and audio per key and day
+  scribe db upgrade                             # bring the database schema up to date
 
 Every setting is an environment variable SCRIBE_<NAME> (see README.md), e.g.
   SCRIBE_WHISPER_MODEL=base SCRIBE_DIARIZER=embedded scribe serve
@@ -104,17 +109,93 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--only", action="append", default=[], metavar="ID", help="only these clip ids")
     ev.add_argument("--diarization-only", action="store_true", help="skip ASR: DER only")
     ev.add_argument("-o", "--output", type=Path, help="also write the table here")
+    _add_keys_parser(commands)
+    _add_db_parser(commands)
     return parser
+
+
+def _add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    keys = commands.add_parser(
+        "keys",
+        help="create, list and revoke API keys; show usage per key",
+        description="API keys for the HTTP API (Authorization: Bearer KEY). Only a hash of each "
+        "key is stored, in the database (SCRIBE_DATABASE_URL, or SQLite in SCRIBE_DATA_DIR).",
+    )
+    actions = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser(
+        "create",
+        help="make a new key and print it (once: it cannot be shown again)",
+        description="Make a new key and print it on standard output. Limits left out take the "
+        "server's defaults (SCRIBE_RATE_LIMIT_*); 0 means no limit.",
+    )
+    create.add_argument("--name", required=True, help="who or what the key is for")
+    create.add_argument(
+        "--scope",
+        choices=["transcribe", "admin"],
+        default="transcribe",
+        help="admin keys may also read every key's usage (default: transcribe)",
+    )
+    create.add_argument("--rpm", type=_count, metavar="N", help="requests per minute")
+    create.add_argument(
+        "--audio-minutes-per-hour", type=_amount, metavar="MIN", help="minutes of audio per hour"
+    )
+    create.add_argument("--concurrency", type=_count, metavar="N", help="requests at once")
+    actions.add_parser("list", help="every key: id, name, prefix, scope, created, last used")
+    revoke = actions.add_parser("revoke", help="revoke a key (its requests get 401 at once)")
+    revoke.add_argument("key", help="the key's id (key_...) or prefix (sk-scribe-XXXXXXXX)")
+    usage = actions.add_parser("usage", help="requests, audio and failures per key and day")
+    usage.add_argument(
+        "--since", type=_since, metavar="DATE", help="first day: YYYY-MM-DD, or 7d for a week"
+    )
+    usage.add_argument("--key", help="only this key (id or prefix)")
+
+
+def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = commands.add_parser(
+        "db",
+        help="the database schema: upgrade it, or show its revision",
+        description="`scribe serve` upgrades the schema when it starts; these do it by hand.",
+    )
+    actions = db.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("upgrade", help="apply every migration this version has")
+    actions.add_parser("current", help="print the database's schema revision and this version's")
+
+
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
+    return number
+
+
+def _amount(value: str) -> float:
+    number = float(value)
+    if not number >= 0:
+        raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
+    return number
+
+
+def _since(value: str) -> date:
+    value = value.strip()
+    if value.endswith("d") and value[:-1].isdigit():
+        return datetime.now(UTC).date() - timedelta(days=int(value[:-1]))
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "give a date (YYYY-MM-DD) or a number of days (7d)"
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    # `transcribe` prints its result on stdout: keep the log to warnings unless asked.
-    default_level = "warning" if args.command == "transcribe" else "info"
+    # `transcribe` and `keys` print results on stdout: keep the log to warnings unless asked.
+    default_level = "warning" if args.command in ("transcribe", "keys", "db") else "info"
     logging.basicConfig(
         level=os.environ.get("SCRIBE_LOG_LEVEL", default_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin otherwise
     try:
         if args.command == "serve":
             return _serve(args)
@@ -122,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             return _transcribe(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "keys":
+            return _keys(args)
+        if args.command == "db":
+            return _db(args)
     except ScribeError as exc:
         print(f"scribe: {exc.message}", file=sys.stderr)
         return 2
@@ -134,13 +219,14 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from scribe.api.app import create_app
-    from scribe.bootstrap import build_services
+    from scribe.bootstrap import build_services, prepare
     from scribe.config import Settings
     from scribe.use_cases.warm_up import WarmUp
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(**overrides)
     services = build_services(settings)
+    prepare(services)  # the database schema first: a newer one stops here, clearly
     server: uvicorn.Server | None = None
 
     def on_loaded(warm_up: WarmUp) -> None:
@@ -292,6 +378,114 @@ def _eval(args: argparse.Namespace) -> int:
     if args.output:
         args.output.write_text(table + "\n", encoding="utf-8")
     return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from scribe.bootstrap import build_keys, build_storage
+    from scribe.config import Settings
+    from scribe.domain.caller import Scope
+    from scribe.domain.limits import KeyLimits
+
+    settings = Settings()
+    storage = build_storage(settings)
+    if storage.database is not None:
+        storage.database.upgrade()
+    keys = build_keys(settings, storage.keys)
+    if args.action == "create":
+        audio = args.audio_minutes_per_hour
+        issued = keys.create(
+            args.name,
+            Scope(args.scope),
+            KeyLimits(
+                requests_per_minute=args.rpm,
+                audio_seconds_per_hour=None if audio is None else round(audio * 60),
+                concurrent_requests=args.concurrency,
+            ),
+        )
+        record = issued.record
+        print(
+            f"Created {record.scope.value} key {record.key_id} ({record.name}). It is shown "
+            "once; keep it secret:",
+            file=sys.stderr,
+        )
+        print(issued.secret)
+        return 0
+    if args.action == "list":
+        rows = [["ID", "NAME", "PREFIX", "SCOPE", "CREATED", "LAST USED", "STATUS", "LIMITS"]]
+        for key in keys.list():
+            policy = key.limits.over(keys.defaults)
+            rows.append(
+                [
+                    key.key_id,
+                    key.name,
+                    key.prefix + "…",
+                    key.scope.value,
+                    _when(key.created_at),
+                    _when(key.last_used_at),
+                    "active" if key.active else f"revoked {_when(key.revoked_at)}",
+                    f"{_limit(policy.requests_per_minute)} rpm, "
+                    f"{_limit(policy.audio_seconds_per_hour / 60)} audio min/h, "
+                    f"{_limit(policy.concurrent_requests)} at once",
+                ]
+            )
+        _table(rows)
+        if len(rows) == 1:
+            print("no keys yet: make one with `scribe keys create --name NAME`", file=sys.stderr)
+        return 0
+    if args.action == "revoke":
+        revoked = keys.revoke(args.key)
+        print(f"Revoked {revoked.key_id} ({revoked.name}, {revoked.prefix}…).")
+        return 0
+    # usage
+    key_id = keys.find(args.key).key_id if args.key else None
+    rows = [["DATE", "KEY", "NAME", "REQUESTS", "AUDIO MIN", "PROCESSING S", "FAILURES"]]
+    for day in storage.usage.days(since=args.since, key_id=key_id):
+        rows.append(
+            [
+                day.day.isoformat(),
+                day.key_id,
+                day.key_name,
+                str(day.requests),
+                f"{day.audio_seconds / 60:.1f}",
+                f"{day.processing_seconds:.1f}",
+                str(day.failures),
+            ]
+        )
+    _table(rows)
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from scribe.bootstrap import build_storage
+    from scribe.config import Settings
+
+    database = build_storage(Settings()).database
+    assert database is not None
+    if args.action == "upgrade":
+        database.upgrade()
+        print(f"{database.safe_url}: schema at revision {database.current()}")
+        return 0
+    current = database.current()
+    print(f"database: {database.safe_url}")
+    print(f"revision: {current or 'none (empty database)'}")
+    print(f"this version's newest: {database.head()}")
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _limit(value: float) -> str:
+    return "unlimited" if not value else f"{value:g}"
+
+
+def _table(rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +17,11 @@ def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "scribe"
 
 
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "scribe"
+
+
 class Settings(BaseSettings):
     """Service settings. Every field is ``SCRIBE_<NAME>`` in the environment."""
 
@@ -28,15 +34,59 @@ class Settings(BaseSettings):
         500.0, gt=0, description="Largest accepted upload in MB; larger ones get HTTP 413."
     )
     max_audio_minutes: float | None = Field(
-        None,
+        240.0,
         gt=0,
-        description="Longest accepted recording in minutes; longer ones get HTTP 400 (decoding "
-        "stops at the limit). Unset: no limit.",
+        description="Longest accepted recording in minutes; longer ones get HTTP 400 naming the "
+        "limit (decoding stops there).",
+    )
+    max_decode_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="Give up decoding an upload after this many seconds (HTTP 400, "
+        "`decode_timeout`).",
     )
     max_concurrent_jobs: int = Field(
         1, ge=1, description="Transcriptions run at once; further requests wait their turn."
     )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+
+    # --- data, keys and limits --------------------------------------------------------------
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the service keeps its data: the SQLite database `scribe.db` (unless "
+        "SCRIBE_DATABASE_URL names another database).",
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="Database for keys and usage. Unset: SQLite in the data directory. "
+        "PostgreSQL: `postgresql+psycopg://USER:PASSWORD@HOST/DB`.",
+    )
+    redis_url: SecretStr | None = Field(
+        None,
+        description="Redis (`redis://HOST:6379/0`) for rate-limit counters shared by several "
+        "processes. Unset: counted in this process's memory.",
+    )
+    auth: Literal["auto", "required", "disabled"] = Field(
+        "auto",
+        description="API keys on `/v1/*`: `auto` requires them once a key exists or when the "
+        "server listens beyond loopback; `required`; `disabled` (logged as a warning).",
+    )
+    rate_limit_requests_per_minute: int = Field(
+        60, ge=0, description="Requests per minute per key, unless the key has its own (0: none)."
+    )
+    rate_limit_audio_minutes_per_hour: float = Field(
+        600.0,
+        ge=0,
+        description="Minutes of audio per hour per key, unless the key has its own (0: none).",
+    )
+    rate_limit_concurrent_requests: int = Field(
+        4, ge=0, description="Requests in progress at once per key, unless the key has its own."
+    )
+    cors_origins: str = Field(
+        "",
+        description="Comma-separated origins whose web pages may call the API "
+        "(`https://app.example.com`, or `*`). Empty: only the service's own origin.",
+    )
 
     # --- engines ----------------------------------------------------------------------------
     asr_engine: str = Field(
@@ -132,6 +182,10 @@ class Settings(BaseSettings):
     @property
     def asr_engines(self) -> list[str]:
         return self.asr_engine.split(",")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def max_upload_bytes(self) -> int:

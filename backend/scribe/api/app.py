@@ -6,24 +6,34 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from scribe import __version__
-from scribe.bootstrap import Services, build_services
+from scribe.bootstrap import Services, build_services, prepare
 from scribe.config import Settings
 from scribe.use_cases.warm_up import WarmUp
 
+from .access import AccessGuard
+from .auth import get_caller
+from .cors import install_cors
 from .errors import install_error_handlers
-from .routes import health, models, transcriptions
+from .request_checks import HeaderLimit, known_form_fields
+from .routes import health, models, transcriptions, usage
+from .security_headers import SecurityHeaders, page_headers
 from .upload_limit import UploadLimit
+
+# Every /v1 route: a caller (authenticated by AccessGuard) and only the form fields it declares.
+V1 = [Depends(get_caller), Depends(known_form_fields)]
 
 _DESCRIPTION = """
 Self-hosted, OpenAI-compatible speech-to-text with speaker diarization.
 
-Point the official `openai` SDK at this server (`base_url="http://HOST:20301/v1"`, any API key)
-and call `client.audio.transcriptions.create(...)`. Every response format works: `json`,
-`verbose_json`, `diarized_json`, `text`, `srt`, `vtt`, and `stream=true` server-sent events.
+Point the official `openai` SDK at this server (`base_url="http://HOST:20301/v1"`, and an API key
+from `scribe keys create`, or any key while the server needs none) and call
+`client.audio.transcriptions.create(...)`. Every response format works: `json`, `verbose_json`,
+`diarized_json`, `text`, `srt`, `vtt`, and `stream=true` server-sent events.
 """
 
 
@@ -41,6 +51,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(prepare, services)  # database schema; how auth works
         if not services.warm_up.finished:
             services.warm_up.start(on_loaded)
         yield
@@ -55,15 +66,21 @@ def create_app(
     )
     app.state.services = services
     app.add_middleware(UploadLimit, max_bytes=services.settings.max_upload_bytes)
+    app.add_middleware(AccessGuard, keys=services.keys, metering=services.metering)
+    install_cors(app, services.settings.cors_origin_list)
+    app.add_middleware(HeaderLimit)
+    app.add_middleware(SecurityHeaders)  # outermost: every response carries them
     install_error_handlers(app)
-    app.include_router(transcriptions.router)
-    app.include_router(models.router)
+    app.include_router(transcriptions.router, dependencies=V1)
+    app.include_router(models.router, dependencies=V1)
+    app.include_router(usage.router, dependencies=V1)
     app.include_router(health.router)
 
     page = resources.files("scribe.web").joinpath("index.html").read_text(encoding="utf-8")
+    headers = page_headers(page)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def index() -> HTMLResponse:
-        return HTMLResponse(page)
+        return HTMLResponse(page, headers=headers)
 
     return app

@@ -16,9 +16,14 @@ from scribe.domain.errors import (
     InvalidAudio,
     InvalidRequest,
     ModelUnavailable,
+    NotFound,
     NotReady,
+    PermissionDenied,
+    RateLimited,
     ResourceExhausted,
     ScribeError,
+    StorageUnavailable,
+    Unauthenticated,
 )
 
 log = logging.getLogger(__name__)
@@ -31,8 +36,15 @@ _STATUS: list[tuple[type[ScribeError], int, str]] = [
     (ModelUnavailable, 503, "service_unavailable"),
     (ConfigurationError, 503, "service_unavailable"),
     (ResourceExhausted, 503, "service_unavailable"),
+    (StorageUnavailable, 503, "service_unavailable"),
     (Cancelled, 499, "cancelled"),
+    (Unauthenticated, 401, "invalid_request_error"),
+    (PermissionDenied, 403, "invalid_request_error"),
+    (NotFound, 404, "invalid_request_error"),
+    (RateLimited, 429, "requests"),
 ]
+# Seconds a client should wait before retrying a 503 (models loading, resources exhausted).
+RETRY_AFTER_UNAVAILABLE = 5
 
 
 def error_response(
@@ -43,10 +55,32 @@ def error_response(
 
 
 def status_of(error: ScribeError) -> tuple[int, str]:
+    if isinstance(error, RateLimited):
+        # OpenAI's 429 types name the limit ("requests", "tokens"); here also "audio_seconds".
+        return 429, "audio_seconds" if error.kind == "audio_seconds" else "requests"
     for cls, status, type_ in _STATUS:
         if isinstance(error, cls):
             return status, type_
     return 500, "server_error"
+
+
+def error_headers(error: ScribeError, status: int) -> dict[str, str]:
+    """Headers an error response carries: every 429 and 503 says when to retry."""
+    if isinstance(error, RateLimited):
+        return {"Retry-After": str(error.retry_after)}
+    if status == 503:
+        return {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
+    if status == 401:
+        return {"WWW-Authenticate": 'Bearer realm="scribe"'}
+    return {}
+
+
+def response_for(error: ScribeError) -> JSONResponse:
+    """The HTTP response for a domain error (for middleware, which runs outside the handlers)."""
+    status, type_ = status_of(error)
+    response = error_response(status, error.message, type_, error.param, error.code)
+    response.headers.update(error_headers(error, status))
+    return response
 
 
 def error_payload(error: ScribeError) -> dict[str, object]:
@@ -63,10 +97,9 @@ def _loc_param(loc: tuple[object, ...]) -> str | None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScribeError)
     async def scribe_error(_: Request, exc: ScribeError) -> JSONResponse:
-        status, type_ = status_of(exc)
-        if status >= 500:
+        if status_of(exc)[0] >= 500:
             log.error("%s: %s", type(exc).__name__, exc.message)
-        return error_response(status, exc.message, type_, exc.param, exc.code)
+        return response_for(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+from .limits import WindowState
+
 
 class ScribeError(Exception):
     """Base class of every error this service raises on purpose."""
@@ -60,3 +64,49 @@ class NotReady(ScribeError):
 
 class Cancelled(ScribeError):
     """The work was cancelled before it finished."""
+
+
+class StorageUnavailable(ScribeError):
+    """The database (or the rate-limit store) cannot be reached; a later request may work."""
+
+    def __init__(self, message: str, *, code: str = "storage_unavailable") -> None:
+        super().__init__(message, code=code)
+
+
+class Unauthenticated(ScribeError):
+    """The request carries no API key, or one this server does not know (or has revoked)."""
+
+    def __init__(self, message: str, *, code: str = "invalid_api_key") -> None:
+        super().__init__(message, code=code)
+
+
+class PermissionDenied(ScribeError):
+    """The caller's key is valid but its scope does not allow this."""
+
+    def __init__(self, message: str, *, code: str = "insufficient_scope") -> None:
+        super().__init__(message, code=code)
+
+
+class NotFound(ScribeError):
+    """The thing the request names does not exist (or is not the caller's)."""
+
+
+class RateLimited(ScribeError):
+    """A per-key limit is reached; the client may retry after ``retry_after`` seconds.
+
+    ``kind`` names the limit: ``requests`` (per minute), ``audio_seconds`` (per hour) or
+    ``concurrent_requests``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        kind: str = "requests",
+        window: WindowState | None = None,
+    ) -> None:
+        super().__init__(message, code="rate_limit_exceeded")
+        self.retry_after = max(1, math.ceil(retry_after))
+        self.kind = kind
+        self.window = window

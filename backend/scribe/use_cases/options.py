@@ -20,6 +20,10 @@ from scribe.ports.post_processor import PostProcessor
 from .engines import AsrEngines
 
 MAX_KNOWN_SPEAKERS = 10
+# Bounds on text fields, so that no field of megabytes reaches an engine.
+MAX_PROMPT_CHARS = 4000
+MAX_NAME_CHARS = 100  # model, language, text rule set names
+MAX_TEXT_RULES = 20
 # OpenAI asks for reference clips of 2-10 s; a little slack either way.
 REFERENCE_SECONDS = (1.5, 12.0)
 
@@ -80,6 +84,7 @@ class OptionsBuilder:
     def build(self, request: TranscriptionRequest) -> TranscriptionOptions:
         """Validated options for ``request``; raises InvalidRequest (or UnknownModel) if it is
         not one this server can honour. Decodes the known speakers' clips (small, but I/O)."""
+        _check_lengths(request)
         if not 0.0 <= request.temperature <= 1.0:
             raise InvalidRequest(
                 f"temperature must be between 0 and 1, got {request.temperature}.",
@@ -154,3 +159,25 @@ class OptionsBuilder:
                 )
             speakers.append(KnownSpeaker(name=name, audio=audio))
         return tuple(speakers)
+
+
+def _check_lengths(request: TranscriptionRequest) -> None:
+    if request.prompt is not None and len(request.prompt) > MAX_PROMPT_CHARS:
+        raise InvalidRequest(
+            f"prompt is {len(request.prompt)} characters long; at most {MAX_PROMPT_CHARS} are "
+            "accepted.",
+            param="prompt",
+        )
+    for param, value in (("model", request.model), ("language", request.language)):
+        if value is not None and len(value) > MAX_NAME_CHARS:
+            raise InvalidRequest(
+                f"{param} is too long (at most {MAX_NAME_CHARS} characters).", param=param
+            )
+    if len(request.text_rules) > MAX_TEXT_RULES or any(
+        len(r) > MAX_NAME_CHARS for r in request.text_rules
+    ):
+        raise InvalidRequest(
+            f"text_rules[] takes at most {MAX_TEXT_RULES} names of at most {MAX_NAME_CHARS} "
+            "characters.",
+            param="text_rules",
+        )

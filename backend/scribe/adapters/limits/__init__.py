@@ -1,0 +1,1 @@
+"""Rate limits with the `limits` library: in memory for one process, Redis for several."""
