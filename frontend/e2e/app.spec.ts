@@ -10,12 +10,16 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const EVAL = process.env.SCRIBE_EVAL_DIR ?? path.resolve(here, '../../../shared/eval');
-const TWO_SPEAKERS = path.join(EVAL, 'pyannote_sample.wav'); // 30 s, two people on the phone
+// 5 s, two voices (one per channel, overlapping): two speakers at a small cost in CPU time.
+const TWO_SPEAKERS = path.join(EVAL, 'stereo_two_voices.wav');
 const JFK = path.join(EVAL, 'jfk.flac'); // 11 s, one speaker
 /** A key for servers that require one (empty: the server takes requests without a key). */
 const KEY = process.env.SCRIBE_E2E_API_KEY ?? '';
-/** The CPU service shares the machine with the tests: allow for a slow transcription. */
-const TRANSCRIBE_TIMEOUT = 240_000;
+/**
+ * A 30 s clip takes seconds on an idle 2-core CPU, but minutes when the machine is shared with
+ * other heavy work: wait long rather than fail on a busy CI runner.
+ */
+const TRANSCRIBE_TIMEOUT = Number(process.env.SCRIBE_E2E_TRANSCRIBE_TIMEOUT_S ?? 600) * 1000;
 
 async function openApp(page: Page): Promise<string[]> {
   const problems: string[] = [];
@@ -60,14 +64,14 @@ test.describe.serial('a transcription, from upload to export', () => {
     // Slow the upload down so its progress can be seen (Chromium's network throttling).
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 400 * 1024 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 100 * 1024 });
 
     await page.getByLabel(/drop a recording here/i).setInputFiles(TWO_SPEAKERS);
-    await expect(page.getByTestId('chosen-file')).toHaveText('pyannote_sample.wav');
+    await expect(page.getByTestId('chosen-file')).toHaveText('stereo_two_voices.wav');
     await page.getByRole('button', { name: 'Transcribe' }).click();
 
     const bar = page.getByRole('progressbar');
-    await expect(page.getByRole('heading', { name: 'Transcribing pyannote_sample.wav' })).toBeFocused();
+    await expect(page.getByRole('heading', { name: 'Transcribing stereo_two_voices.wav' })).toBeFocused();
     await expect(page.getByTestId('job-stage')).toContainText(/Uploading · [1-9]\d?%/);
     const during = Number(await bar.getAttribute('aria-valuenow'));
     expect(during).toBeGreaterThan(0);
@@ -77,18 +81,18 @@ test.describe.serial('a transcription, from upload to export', () => {
     await expect(page.getByRole('button', { name: 'Cancel' })).toBeVisible();
 
     const title = page.getByTestId('result-title');
-    await expect(title).toHaveText('pyannote_sample.wav', { timeout: TRANSCRIBE_TIMEOUT });
+    await expect(title).toHaveText('stereo_two_voices.wav', { timeout: TRANSCRIBE_TIMEOUT });
     await expect(title).toBeFocused();
     const transcript = page.getByTestId('transcript');
-    await expect(transcript).toContainText(/hello/i);
-    await expect(transcript).toContainText(/neither did i/i);
+    await expect(transcript).toContainText(/wizard/i);
+    await expect(transcript).toContainText(/curtain/i);
     // Two speakers, in two different colours.
     await expect(page.getByTestId('speaker-name')).toHaveCount(2);
     const colours = await page
       .getByTestId('speaker-name')
       .evaluateAll((names) => names.map((n) => getComputedStyle(n).color));
     expect(new Set(colours).size).toBe(2);
-    await expect(transcript.getByText(/^(Positive|Neutral|Negative)$/).first()).toBeAttached();
+    await expect(transcript.getByText(/^Sentiment: (Positive|Neutral|Negative)$/).first()).toBeAttached();
   });
 
   test('clicking a word seeks the player; a block time plays from there', async () => {
@@ -133,22 +137,29 @@ test.describe.serial('a transcription, from upload to export', () => {
     const docx = await JSZip.loadAsync(await download(page, 'DOCX'));
     const xml = await docx.file('word/document.xml')!.async('string');
     expect(xml).toContain('Diane');
-    expect(xml).toContain('pyannote_sample.wav');
+    expect(xml).toContain('stereo_two_voices.wav');
   });
 
   test('search highlights matches and counts them', async () => {
-    await page.getByRole('searchbox', { name: 'Search the transcript' }).fill('hello');
+    await page.getByRole('searchbox', { name: 'Search the transcript' }).fill('the');
     await expect(page.getByTestId('search-status')).toHaveText(/^1 of \d+$/);
-    await page.getByRole('searchbox', { name: 'Search the transcript' }).press('Enter');
+    const transcript = page.getByTestId('transcript');
+    await expect(transcript.locator('[data-match="current"]').first()).toHaveText(/the/i);
+    const count = Number((await page.getByTestId('search-status').textContent())?.split(' of ')[1]);
+    if (count > 1) {
+      await page.getByRole('searchbox', { name: 'Search the transcript' }).press('Enter');
+      await expect(page.getByTestId('search-status')).toHaveText(`2 of ${count}`);
+      await expect(transcript.locator('[data-match="match"]').first()).toBeAttached();
+    }
   });
 
   test('the job is in the recent list after a reload, names and player kept', async () => {
     await page.reload();
-    await page.getByRole('button', { name: /^pyannote_sample\.wav/ }).click();
-    await expect(page.getByTestId('result-title')).toHaveText('pyannote_sample.wav');
+    await page.getByRole('button', { name: /^stereo_two_voices\.wav/ }).click();
+    await expect(page.getByTestId('result-title')).toHaveText('stereo_two_voices.wav');
     await expect(page.getByTestId('speaker-name').first()).toHaveText('Diane');
     await expect(page.locator('audio')).toHaveAttribute('src', /^blob:/);
-    await expect.poll(() => page.locator('audio').evaluate((a: HTMLAudioElement) => a.duration)).toBeGreaterThan(29);
+    await expect.poll(() => page.locator('audio').evaluate((a: HTMLAudioElement) => a.duration)).toBeGreaterThan(4);
   });
 
   test('no errors in the console', () => {

@@ -107,6 +107,7 @@ const BlockView = memo(function BlockView({ block, order, name, active, matches,
               <span
                 data-start={word.start}
                 data-word={word.index}
+                data-match={isCurrent ? 'current' : isMatch ? 'match' : undefined}
                 title={word.entity ? `${entityName(word.entity.label)}: ${word.entity.text}` : undefined}
                 className={cx(
                   'cursor-pointer rounded-sm px-px',

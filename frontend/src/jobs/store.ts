@@ -145,17 +145,19 @@ export function createIdbRepository(factory: IDBFactory = indexedDB): JobsReposi
     await done(tx);
   }
 
+  async function get(id: string): Promise<JobRecord | undefined> {
+    const tx = (await database()).transaction([SUMMARIES, DETAILS], 'readonly');
+    const [summary, details] = await Promise.all([
+      promised(tx.objectStore(SUMMARIES).get(id) as IDBRequest<JobSummary | undefined>),
+      promised(tx.objectStore(DETAILS).get(id) as IDBRequest<Details | undefined>),
+    ]);
+    if (!summary || !details) return undefined;
+    return { ...summary, ...details };
+  }
+
   return {
     list,
-    async get(id) {
-      const tx = (await database()).transaction([SUMMARIES, DETAILS], 'readonly');
-      const [summary, details] = await Promise.all([
-        promised(tx.objectStore(SUMMARIES).get(id) as IDBRequest<JobSummary | undefined>),
-        promised(tx.objectStore(DETAILS).get(id) as IDBRequest<Details | undefined>),
-      ]);
-      if (!summary || !details) return undefined;
-      return { ...summary, ...details };
-    },
+    get,
     async audio(id) {
       const tx = (await database()).transaction(AUDIO, 'readonly');
       return promised(tx.objectStore(AUDIO).get(id) as IDBRequest<Blob | undefined>);
@@ -173,7 +175,7 @@ export function createIdbRepository(factory: IDBFactory = indexedDB): JobsReposi
       for (const old of all.slice(MAX_JOBS)) await remove(old.id);
     },
     async update(id, patch) {
-      const current = await this.get(id);
+      const current = await get(id);
       if (!current) return;
       const next = { ...current, ...patch };
       const tx = (await database()).transaction([SUMMARIES, DETAILS], 'readwrite');
