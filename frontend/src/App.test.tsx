@@ -109,6 +109,7 @@ describe('App', () => {
     expect(file.name).toBe('team call.wav');
     expect(options).toMatchObject({ detectEntities: true, maxSpeakers: 3, diarize: true });
 
+    fake.emit({ type: 'accepted', jobId: 'job_abc123' });
     fake.emit({ type: 'progress', progress: { stage: 'uploading', fraction: 0.5, loaded: 1024, total: 2048 } });
     expect(screen.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '50');
     expect(screen.getByTestId('job-stage')).toHaveTextContent('Uploading · 50%');
@@ -145,7 +146,8 @@ describe('App', () => {
 
     // The job is listed, to reopen later.
     expect(await screen.findByRole('button', { name: /^team call\.wav/ })).toBeInTheDocument();
-    expect((await repo.list())[0]).toMatchObject({ fileName: 'team call.wav', status: 'completed', speakerCount: 2 });
+    // Kept under the server's id for the job, when the transport had one.
+    expect((await repo.list())[0]).toMatchObject({ id: 'job_abc123', fileName: 'team call.wav', status: 'completed', speakerCount: 2 });
   });
 
   it('renames a speaker everywhere, exports included, and remembers it', async () => {

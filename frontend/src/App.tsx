@@ -30,11 +30,11 @@ type View = { kind: 'new' } | { kind: 'result'; record: JobRecord; audio: Blob |
 
 const defaultRepo = defaultRepository();
 
-function recordOf(job: Job, file: File, options: TranscribeOptions, startedAt: number, result: Transcription): JobRecord {
+function recordOf(id: string, file: File, options: TranscribeOptions, startedAt: number, result: Transcription): JobRecord {
   const { knownSpeakers, ...rest } = options;
   const speakers = new Set([...(result.speakers ?? []), ...result.segments.map((s) => s.speaker).filter(Boolean)]);
   return {
-    id: job.id,
+    id,
     fileName: file.name,
     fileType: file.type,
     fileSize: file.size,
@@ -110,7 +110,12 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
     setError(null);
     setNotice('');
     const startedAt = Date.now();
+    let serverId: string | null = null; // the server's name for the job, once it gives one
     const job = transport.submit(file, sent, (event) => {
+      if (event.type === 'accepted') {
+        serverId = event.jobId;
+        return;
+      }
       setRunning((current) => {
         if (!current || current.job !== job) return current;
         if (event.type === 'progress') return { ...current, progress: event.progress };
@@ -121,7 +126,7 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
     focusNext.current = 'progress';
     job.result.then(
       async (result) => {
-        const record = recordOf(job, file, sent, startedAt, result);
+        const record = recordOf(serverId ?? job.id, file, sent, startedAt, result);
         try {
           await repo.put(record, file);
         } catch {

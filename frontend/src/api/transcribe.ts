@@ -69,10 +69,14 @@ export interface PartialSegment {
   speaker?: string | null;
 }
 
-export type JobEvent = { type: 'progress'; progress: JobProgress } | { type: 'segment'; segment: PartialSegment };
+export type JobEvent =
+  /** The server took the job and named it (the jobs API's `job_...`); the sync transport never sends it. */
+  | { type: 'accepted'; jobId: string }
+  | { type: 'progress'; progress: JobProgress }
+  | { type: 'segment'; segment: PartialSegment };
 
 export interface Job {
-  /** The job's id: `local_...` today, the server's `job_...` once jobs live on the server. */
+  /** The job's id in this page, known at once (`local_...`); an `accepted` event gives the server's. */
   readonly id: string;
   /** Settles with the transcript, or rejects with an ApiError (kind `cancelled` after cancel()). */
   readonly result: Promise<Transcription>;
