@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,8 +25,10 @@ def main() -> None:
     from scribe.bootstrap import build_services
     from scribe.config import Settings
 
-    app = create_app(build_services(Settings(_env_file=None, device="cpu")))  # type: ignore[call-arg]
-    out.write_text(json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with tempfile.TemporaryDirectory() as data_dir:  # nothing is written to the real data dir
+        settings = Settings(_env_file=None, device="cpu", data_dir=data_dir)  # type: ignore[call-arg]
+        schema = create_app(build_services(settings)).openapi()
+    out.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 

@@ -54,13 +54,20 @@ fi
 step "end-to-end tests against a real server"
 PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 LOG="$(mktemp -t scribe-e2e-XXXX.log)"
+# A database of its own, with API keys required and one key for the tests (the wrong-key test
+# then meets the server's real 401).
+export SCRIBE_DATA_DIR="$(mktemp -d -t scribe-e2e-data-XXXX)"
+unset SCRIBE_DATABASE_URL SCRIBE_REDIS_URL
+KEY="$("$VENV/bin/scribe" keys create --name e2e --rpm 0 2>/dev/null | tail -n 1)"
+case "$KEY" in sk-*) ;; *) echo "could not create an API key for the e2e tests" >&2; exit 1 ;; esac
 # A small upload limit lets the "too large" test send a few MB only.
-SCRIBE_PORT="$PORT" SCRIBE_HOST=127.0.0.1 SCRIBE_MAX_UPLOAD_MB=2 SCRIBE_DEVICE=cpu \
+SCRIBE_PORT="$PORT" SCRIBE_HOST=127.0.0.1 SCRIBE_AUTH=required SCRIBE_MAX_UPLOAD_MB=2 SCRIBE_DEVICE=cpu \
   "$VENV/bin/scribe" serve >"$LOG" 2>&1 &
 SERVER=$!
 stop_server() {
   kill "$SERVER" 2>/dev/null || true
   wait "$SERVER" 2>/dev/null || true
+  rm -rf "$SCRIBE_DATA_DIR"
 }
 trap stop_server EXIT
 for _ in $(seq 1 240); do
@@ -79,7 +86,7 @@ curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || {
 }
 cd frontend
 set +e
-SCRIBE_E2E_URL="http://127.0.0.1:$PORT" CHROMIUM_PATH="$CHROMIUM" CI=1 npx playwright test
+SCRIBE_E2E_URL="http://127.0.0.1:$PORT" SCRIBE_E2E_API_KEY="$KEY" CHROMIUM_PATH="$CHROMIUM" CI=1 npx playwright test
 status=$?
 set -e
 if [ "$status" -ne 0 ]; then

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from scribe.adapters.nlp.text_rules_file import TextRulesProcessor
 from scribe.api.app import create_app
+from scribe.api.security_headers import inline_script_hashes
 from scribe.api.web import ASSET_CACHE, mount_web_app, web_root
 from scribe.domain.text_rules import RemoveFillers, RuleSet
 from tests.fakes import fake_services
@@ -22,6 +23,12 @@ def test_index_is_never_cached_and_assets_are_immutable(client: TestClient) -> N
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-cache"
     assert page.headers["content-type"].startswith("text/html")
+    # The page's inline theme script is allowed by its hash, nothing else inline.
+    policy = page.headers["content-security-policy"]
+    assert inline_script_hashes(page.text) and all(
+        h in policy for h in inline_script_hashes(page.text)
+    )
+    assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
     assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
     assert any(a.endswith(".js") for a in assets), "index.html loads no script from /assets"
     for path in assets:

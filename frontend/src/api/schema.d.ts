@@ -62,6 +62,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage per key and UTC day
+         * @description A key sees its own usage; an `admin` key sees every key's (or one, with `key`).
+         */
+        get: operations["usage_v1_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/text_rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the text rule sets a request may name in `text_rules[]`
+         * @description The operator defines them in `SCRIBE_TEXT_RULES_FILE`; empty when none is set.
+         */
+        get: operations["list_text_rules_v1_audio_text_rules_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -96,26 +136,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/audio/text_rules": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List the text rule sets a request may name in `text_rules[]`
-         * @description The operator defines them in `SCRIBE_TEXT_RULES_FILE`; empty when none is set.
-         */
-        get: operations["list_text_rules_v1_audio_text_rules_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -142,12 +162,8 @@ export interface components {
              * @description Text to guide spelling and style.
              */
             prompt?: string | null;
-            /**
-             * Response Format
-             * @default json
-             * @enum {string}
-             */
-            response_format: "json" | "text" | "srt" | "verbose_json" | "vtt" | "diarized_json";
+            /** @default json */
+            response_format: components["schemas"]["ResponseFormat"];
             /**
              * Temperature
              * @description Sampling temperature, 0 to 1.
@@ -242,7 +258,10 @@ export interface components {
             /** Speaker */
             speaker?: string | null;
         };
-        /** ErrorBody */
+        /**
+         * ErrorBody
+         * @description OpenAI's error object.
+         */
         ErrorBody: {
             /** Message */
             message: string;
@@ -304,6 +323,12 @@ export interface components {
             /** Sentences */
             sentences: components["schemas"]["SentenceOut"][];
         };
+        /**
+         * ResponseFormat
+         * @description Every output format; the API, the CLI and job results all take their names from here.
+         * @enum {string}
+         */
+        ResponseFormat: "json" | "text" | "srt" | "verbose_json" | "vtt" | "diarized_json";
         /** SegmentOut */
         SegmentOut: {
             /** Id */
@@ -469,6 +494,43 @@ export interface components {
             /** Seconds */
             seconds: number;
         };
+        /** UsageDayOut */
+        UsageDayOut: {
+            /**
+             * Object
+             * @default usage.day
+             * @constant
+             */
+            object: "usage.day";
+            /** Key Id */
+            key_id: string;
+            /** Key Name */
+            key_name: string;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Requests */
+            requests: number;
+            /** Audio Seconds */
+            audio_seconds: number;
+            /** Processing Seconds */
+            processing_seconds: number;
+            /** Failures */
+            failures: number;
+        };
+        /** UsageList */
+        UsageList: {
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object: "list";
+            /** Data */
+            data: components["schemas"]["UsageDayOut"][];
+        };
         /** ValidationError */
         ValidationError: {
             /** Location */
@@ -619,6 +681,78 @@ export interface operations {
             };
         };
     };
+    usage_v1_usage_get: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD), inclusive. */
+                since?: string | null;
+                /** @description Only this key id (admin keys). */
+                key?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageList"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Another key's usage, without admin scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_text_rules_v1_audio_text_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextRuleSetList"];
+                };
+            };
+        };
+    };
     live_health_get: {
         parameters: {
             query?: never;
@@ -665,26 +799,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-        };
-    };
-    list_text_rules_v1_audio_text_rules_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TextRuleSetList"];
-                };
             };
         };
     };
