@@ -27,4 +27,11 @@ if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests: treating as a failure" >&2
   exit 1
 fi
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+
+# --- the web app (frontend/) ------------------------------------------------------------------
+# Typecheck, lint and unit tests; the committed client and build must match the source; then
+# Playwright in Debian's Chromium against a real `scribe serve`. SCRIBE_SKIP_FRONTEND=1 skips it.
+if [ -z "${SCRIBE_SKIP_FRONTEND:-}" ]; then
+  SCRIBE_VENV="$VENV" bash scripts/test_frontend.sh
+fi

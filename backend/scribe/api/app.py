@@ -1,13 +1,11 @@
-"""create_app: the FastAPI application (OpenAI-compatible routes, health, the web page)."""
+"""create_app: the FastAPI application (OpenAI-compatible routes, health, the web app)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from importlib import resources
 
 from fastapi import Depends, FastAPI
-from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from scribe import __version__
@@ -20,9 +18,10 @@ from .auth import get_caller
 from .cors import install_cors
 from .errors import install_error_handlers
 from .request_checks import HeaderLimit, known_form_fields
-from .routes import health, models, transcriptions, usage
-from .security_headers import SecurityHeaders, page_headers
+from .routes import health, models, text_rules, transcriptions, usage
+from .security_headers import SecurityHeaders
 from .upload_limit import UploadLimit
+from .web import mount_web_app
 
 # Every /v1 route: a caller (authenticated by AccessGuard) and only the form fields it declares.
 V1 = [Depends(get_caller), Depends(known_form_fields)]
@@ -74,13 +73,9 @@ def create_app(
     app.include_router(transcriptions.router, dependencies=V1)
     app.include_router(models.router, dependencies=V1)
     app.include_router(usage.router, dependencies=V1)
+    app.include_router(text_rules.router, dependencies=V1)
     app.include_router(health.router)
 
-    page = resources.files("scribe.web").joinpath("index.html").read_text(encoding="utf-8")
-    headers = page_headers(page)
-
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    async def index() -> HTMLResponse:
-        return HTMLResponse(page, headers=headers)
+    mount_web_app(app)
 
     return app

@@ -81,6 +81,14 @@ class OptionsBuilder:
         self._diarize_by_default = diarize_by_default
         self._post_processors = tuple(post_processors)
 
+    @property
+    def text_rule_sets(self) -> tuple[str, ...]:
+        """The text rule sets a request may name (from the post-processing step that has them)."""
+        names: tuple[str, ...] = ()
+        for step in self._post_processors:
+            names += tuple(getattr(step, "names", ()))
+        return names
+
     def build(self, request: TranscriptionRequest) -> TranscriptionOptions:
         """Validated options for ``request``; raises InvalidRequest (or UnknownModel) if it is
         not one this server can honour. Decodes the known speakers' clips (small, but I/O)."""

@@ -16,7 +16,13 @@ from scribe.use_cases.options import TranscriptionRequest
 from .. import formats
 from ..deps import ServicesDep
 from ..requests import reference_clips
-from ..schemas import ErrorResponse, Granularity
+from ..schemas import (
+    ErrorResponse,
+    Granularity,
+    TranscriptionDiarizedJson,
+    TranscriptionJson,
+    TranscriptionVerboseJson,
+)
 from ..streaming import STREAM_HEADERS, transcription_events
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ Beyond OpenAI's fields: `diarize`, `num_speakers`, `min_speakers`, `max_speakers
     description=_DESCRIPTION,
     responses={
         200: {
+            "model": TranscriptionVerboseJson | TranscriptionDiarizedJson | TranscriptionJson,
             "content": {
                 "application/json": {},
                 "text/plain": {},
