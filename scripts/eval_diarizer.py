@@ -72,7 +72,7 @@ def main() -> None:
     def diarize(path: Path) -> list[SpeakerTurn]:
         clip = clips[path]
         hints = SpeakerHints(num_speakers=clip.speakers if args.oracle_count else None)
-        return diarizer.diarize(read_audio(path), hints)
+        return list(diarizer.diarize(read_audio(path), hints).turns)
 
     report = evaluate(
         args.manifest,

@@ -12,7 +12,7 @@ from scribe.adapters.diarization.embedded import EmbeddedDiarizer, embeddings
 from scribe.domain.audio import Audio
 from scribe.domain.errors import InvalidAudio, ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
-from scribe.domain.transcript import SpeakerTurn
+from scribe.domain.transcript import Diarization, SpeakerTurn
 from tests.clips import load_clip
 
 
@@ -33,7 +33,7 @@ def sample(eval_dir: Path) -> Audio:
 
 @pytest.fixture(scope="module")
 def sample_turns(diarizer: EmbeddedDiarizer, sample: Audio) -> list[SpeakerTurn]:
-    return diarizer.diarize(sample, SpeakerHints())
+    return list(diarizer.diarize(sample, SpeakerHints()).turns)
 
 
 def _speakers(turns: list[SpeakerTurn]) -> set[str]:
@@ -94,17 +94,17 @@ def test_turns_stay_inside_speech(diarizer: EmbeddedDiarizer, sample: Audio,
 def test_speaker_hints_are_honoured(
     diarizer: EmbeddedDiarizer, sample: Audio, hints: SpeakerHints, low: int, high: int
 ) -> None:
-    turns = diarizer.diarize(sample, hints)
+    turns = list(diarizer.diarize(sample, hints).turns)
     _check_well_formed(turns, sample.duration)
     assert low <= len(_speakers(turns)) <= high
 
 
 @pytest.mark.slow
 def test_silence_and_tiny_clips(diarizer: EmbeddedDiarizer, sample: Audio) -> None:
-    assert diarizer.diarize(Audio(np.zeros(32_000, dtype=np.float32)), SpeakerHints()) == []
-    assert diarizer.diarize(Audio(np.zeros(0, dtype=np.float32)), SpeakerHints()) == []
+    assert diarizer.diarize(Audio(np.zeros(32_000, dtype=np.float32)), SpeakerHints()).turns == ()
+    assert diarizer.diarize(Audio(np.zeros(0, dtype=np.float32)), SpeakerHints()).turns == ()
     tiny = sample.slice(10.0, 10.3)
-    turns = diarizer.diarize(tiny, SpeakerHints(num_speakers=2))
+    turns = list(diarizer.diarize(tiny, SpeakerHints(num_speakers=2)).turns)
     _check_well_formed(turns, tiny.duration)
     assert len(_speakers(turns)) <= 1
 
@@ -112,7 +112,7 @@ def test_silence_and_tiny_clips(diarizer: EmbeddedDiarizer, sample: Audio) -> No
 @pytest.mark.slow
 def test_stereo_two_voices_does_not_crash(diarizer: EmbeddedDiarizer, eval_dir: Path) -> None:
     audio = load_clip(eval_dir / "stereo_two_voices.wav")
-    turns = diarizer.diarize(audio, SpeakerHints())
+    turns = list(diarizer.diarize(audio, SpeakerHints()).turns)
     assert turns
     _check_well_formed(turns, audio.duration)
 
@@ -150,7 +150,7 @@ def test_identify_maps_reference_voices(
         known.append(KnownSpeaker(name, sample.slice(start, end)))
     stranger = KnownSpeaker("Stranger", load_clip(eval_dir / "ami_ES2011a_headset_40-46s.wav"))
 
-    mapping = diarizer.identify(sample, sample_turns, [stranger, *known])
+    mapping = diarizer.identify(sample, Diarization(tuple(sample_turns)), [stranger, *known])
 
     # the diarized label that shares most time with each reference speaker gets that name
     for ref_label, name in names.items():
@@ -162,8 +162,8 @@ def test_identify_maps_reference_voices(
                     shared[hyp.speaker] = shared.get(hyp.speaker, 0.0) + overlap
         assert mapping.get(max(shared, key=lambda k: shared[k])) == name
     assert "Stranger" not in mapping.values()
-    assert diarizer.identify(sample, sample_turns, [stranger]) == {}
-    assert diarizer.identify(sample, sample_turns, []) == {}
+    assert diarizer.identify(sample, Diarization(tuple(sample_turns)), [stranger]) == {}
+    assert diarizer.identify(sample, Diarization(tuple(sample_turns)), []) == {}
 
 
 @pytest.mark.slow
@@ -172,4 +172,4 @@ def test_identify_rejects_empty_reference(
 ) -> None:
     silent = KnownSpeaker("Nobody", Audio(np.zeros(1600, dtype=np.float32)))
     with pytest.raises(InvalidAudio):
-        diarizer.identify(sample, sample_turns, [silent])
+        diarizer.identify(sample, Diarization(tuple(sample_turns)), [silent])

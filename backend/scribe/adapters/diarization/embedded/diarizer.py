@@ -12,7 +12,7 @@ from scribe.adapters.lazy import Lazy
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidAudio
 from scribe.domain.options import KnownSpeaker, SpeakerHints
-from scribe.domain.transcript import SpeakerTurn
+from scribe.domain.transcript import Diarization, SpeakerTurn
 
 from .clustering import ClusterSettings, cluster
 from .embeddings import CamPlusPlusEncoder, FloatArray
@@ -96,7 +96,11 @@ class EmbeddedDiarizer:
         _check(audio)
         return self._vad(audio.samples, audio.sample_rate)
 
-    def diarize(self, audio: Audio, hints: SpeakerHints) -> list[SpeakerTurn]:
+    def diarize(self, audio: Audio, hints: SpeakerHints) -> Diarization:
+        """Speaker turns (no voiceprints: identify embeds the turns itself)."""
+        return Diarization(tuple(self._turns(audio, hints)))
+
+    def _turns(self, audio: Audio, hints: SpeakerHints) -> list[SpeakerTurn]:
         """Speaker turns inside the speech regions, labelled ``SPEAKER_00``, ``SPEAKER_01``, ..."""
         regions = self.speech_regions(audio)
         if not regions:
@@ -117,7 +121,7 @@ class EmbeddedDiarizer:
         return windows_to_turns(regions, windows, labels.tolist(), self.settings.min_turn)
 
     def identify(
-        self, audio: Audio, turns: Sequence[SpeakerTurn], known: Sequence[KnownSpeaker]
+        self, audio: Audio, diarization: Diarization, known: Sequence[KnownSpeaker]
     ) -> dict[str, str]:
         """Map diarizer labels to known speakers' names by voice (cosine similarity).
 
@@ -126,6 +130,7 @@ class EmbeddedDiarizer:
         matched one-to-one (Hungarian, ``voiceprints.match_voiceprints``); a match less similar
         than ``identify_threshold`` leaves the label as it was.
         """
+        turns = diarization.turns
         if not turns or not known:
             return {}
         self.load()
