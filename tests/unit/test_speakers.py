@@ -20,6 +20,41 @@ def test_word_in_a_gap_takes_the_nearest_turn() -> None:
     assert speaker_of(4.7, 4.9, TURNS) == "x"
 
 
+# x talks 0-4 s; y talks over x from 2.5 to 3.5 s, then alone until 5 s
+OVERLAPPING = [SpeakerTurn(0.0, 4.0, "x"), SpeakerTurn(2.5, 5.0, "y")]
+
+
+def test_overlapped_time_does_not_decide_a_word() -> None:
+    # 0.3 s alone with x, 0.4 s of both: x, though y overlaps the word almost as much
+    assert speaker_of(2.2, 2.9, OVERLAPPING) == "x"
+    # 0.4 s of both, 0.2 s alone with y: y
+    assert speaker_of(3.6, 4.2, OVERLAPPING) == "y"
+
+
+def test_a_word_inside_overlap_follows_the_word_before() -> None:
+    assert speaker_of(2.7, 3.1, OVERLAPPING, previous="y") == "y"
+    assert speaker_of(2.7, 3.1, OVERLAPPING, previous="x") == "x"
+    # no word before it among those talking: the speaker who was talking already
+    assert speaker_of(2.7, 3.1, OVERLAPPING) == "x"
+    assert speaker_of(2.7, 3.1, OVERLAPPING, previous="z") == "x"
+
+
+def test_overlap_keeps_runs_of_words_with_one_speaker() -> None:
+    # x's sentence runs on through y's interjection: x keeps the words inside the overlap
+    seg = _segment([(2.0, 2.4, "we"), (2.6, 3.0, "should"), (3.1, 3.4, "go"), (4.2, 4.6, "yes")])
+    (first, second) = assign_speakers([seg], OVERLAPPING)
+    assert [w.speaker for w in first.words] == ["x", "x", "x"]
+    assert second.speaker == "y" and second.text == "yes"
+
+
+def test_many_turns_are_looked_up_by_time() -> None:
+    turns = [SpeakerTurn(i * 1.0, i * 1.0 + 1.0, f"s{i % 3}") for i in range(2000)]
+    words = [Word(i + 0.2, i + 0.6, " w") for i in range(0, 2000, 7)]
+    segment = Segment(0, words[0].start, words[-1].end, "w", tuple(words))
+    spoken = [w.speaker for s in assign_speakers([segment], turns) for w in s.words]
+    assert spoken == [f"s{i % 3}" for i in range(0, 2000, 7)]
+
+
 def test_no_turns_means_no_speaker() -> None:
     assert speaker_of(0.0, 1.0, []) is None
 
