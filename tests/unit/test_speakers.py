@@ -31,20 +31,18 @@ def test_overlapped_time_does_not_decide_a_word() -> None:
     assert speaker_of(3.6, 4.2, OVERLAPPING) == "y"
 
 
-def test_a_word_inside_overlap_follows_the_word_before() -> None:
-    assert speaker_of(2.7, 3.1, OVERLAPPING, previous="y") == "y"
-    assert speaker_of(2.7, 3.1, OVERLAPPING, previous="x") == "x"
-    # no word before it among those talking: the speaker who was talking already
-    assert speaker_of(2.7, 3.1, OVERLAPPING) == "x"
-    assert speaker_of(2.7, 3.1, OVERLAPPING, previous="z") == "x"
+def test_a_word_inside_overlap_goes_to_the_speaker_who_took_over() -> None:
+    assert speaker_of(2.7, 3.1, OVERLAPPING) == "y"
+    assert speaker_of(2.7, 3.1, list(reversed(OVERLAPPING))) == "y"  # order does not matter
 
 
-def test_overlap_keeps_runs_of_words_with_one_speaker() -> None:
-    # x's sentence runs on through y's interjection: x keeps the words inside the overlap
-    seg = _segment([(2.0, 2.4, "we"), (2.6, 3.0, "should"), (3.1, 3.4, "go"), (4.2, 4.6, "yes")])
+def test_a_handover_splits_where_the_newcomer_starts() -> None:
+    # x finishes "we should" while y starts "and I" over it, then y goes on alone
+    seg = _segment([(2.0, 2.4, "we"), (2.4, 2.6, "should"), (2.7, 3.0, "and"), (3.1, 3.4, "I"),
+                    (4.2, 4.6, "went")])  # fmt: skip
     (first, second) = assign_speakers([seg], OVERLAPPING)
-    assert [w.speaker for w in first.words] == ["x", "x", "x"]
-    assert second.speaker == "y" and second.text == "yes"
+    assert [w.speaker for w in first.words] == ["x", "x"]
+    assert second.speaker == "y" and second.text == "and I went"
 
 
 def test_many_turns_are_looked_up_by_time() -> None:

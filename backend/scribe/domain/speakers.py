@@ -29,15 +29,14 @@ def speaker_of(
     start: float,
     end: float,
     turns: Sequence[SpeakerTurn] | TurnIndex,
-    previous: str | None = None,
 ) -> str | None:
     """The speaker of a word spanning ``[start, end]``.
 
     - The speaker who talks *alone* longest during the word wins (overlapped stretches, where
       two turns run at once, do not decide).
-    - A word that lies wholly inside overlapped speech goes to ``previous`` (the speaker of the
-      word before) when that speaker is one of those talking, else to the speaker whose turns
-      cover more of the word (then the one whose turn started first: the one already talking).
+    - A word that lies wholly inside overlapped speech goes to the speaker whose turn began
+      last: where turns overlap, mostly one speaker takes over from another, and the words in
+      the overlap are the newcomer's first ones (then the speaker covering more of the word).
     - A word in a gap goes to the nearest turn.
     """
     index = turns if isinstance(turns, TurnIndex) else TurnIndex(turns)
@@ -47,10 +46,8 @@ def speaker_of(
     if around:
         alone, shared, began = _shares(start, end, around)
         if any(v > 0 for v in alone.values()):
-            return max(alone, key=lambda s: (alone[s], shared[s], -began[s]))
-        if previous in shared:
-            return previous
-        return max(shared, key=lambda s: (shared[s], -began[s]))
+            return max(alone, key=lambda s: (alone[s], shared[s]))
+        return max(shared, key=lambda s: (began[s], shared[s]))
     middle = (start + end) / 2
 
     def distance(turn: SpeakerTurn) -> float:
@@ -64,7 +61,8 @@ def speaker_of(
 def _shares(
     start: float, end: float, turns: Sequence[SpeakerTurn]
 ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-    """Per speaker: time talking alone in ``[start, end]``, time talking at all, first start."""
+    """Per speaker: time talking alone in ``[start, end]``, time talking at all, and the start
+    of their latest turn there."""
     cuts = sorted({start, end, *(t.start for t in turns), *(t.end for t in turns)})
     cuts = [c for c in cuts if start <= c <= end]
     alone: dict[str, float] = {}
@@ -73,7 +71,7 @@ def _shares(
     for turn in turns:
         alone.setdefault(turn.speaker, 0.0)
         shared.setdefault(turn.speaker, 0.0)
-        began[turn.speaker] = min(began.get(turn.speaker, turn.start), turn.start)
+        began[turn.speaker] = max(began.get(turn.speaker, turn.start), turn.start)
     for a, b in pairwise(cuts):
         if b <= a:
             continue
@@ -91,24 +89,18 @@ def assign_speakers(
 ) -> tuple[Segment, ...]:
     """Attribute each word to a speaker and split segments so none spans two speakers.
 
-    Words are attributed by :func:`speaker_of`; where turns overlap, the word before decides.
-    A segment without words (an engine that gives none) takes the speaker of its whole span.
+    Words are attributed by :func:`speaker_of`. A segment without words (an engine that gives
+    none) takes the speaker of its whole span.
     Segment ids are renumbered from 0.
     """
     index = TurnIndex(turns)
-    last: str | None = None
     out: list[Segment] = []
     for segment in segments:
         if not segment.words:
-            speaker = speaker_of(segment.start, segment.end, index, last)
-            last = speaker or last
+            speaker = speaker_of(segment.start, segment.end, index)
             out.append(replace(segment, id=len(out), speaker=speaker))
             continue
-        words: list[Word] = []
-        for word in segment.words:
-            previous = words[-1].speaker if words else last
-            words.append(word.with_speaker(speaker_of(word.start, word.end, index, previous)))
-        last = words[-1].speaker
+        words = [w.with_speaker(speaker_of(w.start, w.end, index)) for w in segment.words]
         for run in _runs_by_speaker(words):
             out.append(
                 replace(
