@@ -352,7 +352,7 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
             runs[asr_key].update(_asr_summary(asr_result))
             runs["diarization"] = {}
             with meter.measure(runs["diarization"], seconds):
-                turns = diarizer.diarize(audio, hints)
+                turns = diarizer.diarize(audio, hints).turns
             runs["diarization"].update(_diar_summary(turns))
         seq["peak_vram_mb"] = _max(
             runs[asr_key].get("peak_vram_mb"), runs["diarization"].get("peak_vram_mb")

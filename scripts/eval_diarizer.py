@@ -1,18 +1,29 @@
-"""Score the embedded diarizer on the clips of an evaluation manifest that have speaker turns.
+"""Score the embedded diarizer on an evaluation manifest, optionally beside an older version.
 
-    python scripts/eval_diarizer.py ../shared/eval/manifest.json [--threads 2] [--oracle-count]
-        [--set window=1.5 --set hop=0.75 ...]
+    python scripts/eval_diarizer.py ../shared/eval/manifest.json [--threads 1] [--oracle-count]
+        [--set step=2.0 --set cluster_threshold=0.45 ...] [--baseline issue8-done]
 
-Prints the per-clip table of scribe.evaluation (DER with a 0.25 s collar each side and without,
-real-time factor of diarization alone). Clips are decoded by the service's own decoder.
+Clips with speaker turns are scored for DER (0.25 s collar each side, and none; UEMs honoured);
+every clip is checked for its speaker count. With ``--baseline REF`` the embedded diarizer of
+git revision REF (e.g. ``issue8-done``, the VAD + windows + spectral clustering version) runs on
+the same clips in a subprocess from ``git archive`` of that revision, and the two are printed
+side by side. Real-time factors are diarization alone, one clip at a time, in this process
+(``--threads`` torch threads); the first clip includes warm-up.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,7 +34,55 @@ from scribe.adapters.diarization.embedded import EmbeddedDiarizer, EmbeddedSetti
 from scribe.domain.audio import Audio
 from scribe.domain.options import SpeakerHints
 from scribe.domain.transcript import SpeakerTurn
-from scribe.evaluation import evaluate, format_report, load_manifest
+from scribe.evaluation import (
+    Clip,
+    DerScore,
+    diarization_error_rate,
+    load_manifest,
+    read_rttm,
+    read_uem,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Runs inside the baseline's source tree: diarize each clip, print turns and seconds as JSON.
+_BASELINE_RUNNER = """
+import json, sys, time
+import torch
+from scribe.adapters.audio.pyav_decoder import PyAVDecoder
+from scribe.adapters.diarization.embedded import EmbeddedDiarizer
+from scribe.domain.options import SpeakerHints
+torch.set_num_threads(int(sys.argv[1]))
+diarizer = EmbeddedDiarizer()
+diarizer.load()
+out = {}
+for item in json.loads(sys.stdin.read()):
+    with open(item["path"], "rb") as f:
+        audio = PyAVDecoder().decode(f)
+    started = time.perf_counter()
+    found = diarizer.diarize(audio, SpeakerHints(num_speakers=item["hint"]))
+    seconds = time.perf_counter() - started
+    turns = getattr(found, "turns", found)
+    out[item["id"]] = {"seconds": seconds,
+                       "turns": [[t.start, t.end, t.speaker] for t in turns]}
+print(json.dumps(out))
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One diarizer's output on one clip."""
+
+    turns: list[SpeakerTurn]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Score:
+    speakers: int
+    der: DerScore | None
+    der0: DerScore | None
+    seconds: float
 
 
 def read_audio(path: Path) -> Audio:
@@ -41,6 +100,138 @@ def parse_value(text: str) -> float | int | str:
     return text
 
 
+def run_current(clips: Sequence[Clip], settings: EmbeddedSettings, oracle: bool) -> dict[str, Run]:
+    diarizer = EmbeddedDiarizer(settings)
+    started = time.perf_counter()
+    diarizer.load()
+    print(f"load: {time.perf_counter() - started:.2f} s", file=sys.stderr)
+    out: dict[str, Run] = {}
+    for clip in clips:
+        audio = read_audio(clip.audio)
+        started = time.perf_counter()
+        found = diarizer.diarize(audio, SpeakerHints(num_speakers=_hint(clip, oracle)))
+        out[clip.id] = Run(list(found.turns), time.perf_counter() - started)
+        print(f"  {clip.id} done", file=sys.stderr)
+    return out
+
+
+def run_baseline(
+    revision: str, clips: Sequence[Clip], threads: int, oracle: bool
+) -> dict[str, Run]:
+    """The embedded diarizer of git ``revision``, run from an exported copy of its source."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", revision, "backend"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tempfile.TemporaryDirectory(prefix="scribe-baseline-") as folder:
+        with tarfile.open(fileobj=BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+        items = [{"id": c.id, "path": str(c.audio), "hint": _hint(c, oracle)} for c in clips]
+        env = {**os.environ, "PYTHONPATH": str(Path(folder) / "backend")}
+        done = subprocess.run(
+            [sys.executable, "-c", _BASELINE_RUNNER, str(threads)],
+            input=json.dumps(items),
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=folder,
+        )
+    raw = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        key: Run([SpeakerTurn(a, b, s) for a, b, s in value["turns"]], value["seconds"])
+        for key, value in raw.items()
+    }
+
+
+def score(clip: Clip, run: Run) -> Score:
+    speakers = len({t.speaker for t in run.turns})
+    if clip.rttm is None:
+        return Score(speakers, None, None, run.seconds)
+    reference = read_rttm(clip.rttm)
+    uem = read_uem(clip.uem) if clip.uem else [(0.0, clip.duration or 0.0)]
+    return Score(
+        speakers,
+        diarization_error_rate(reference, run.turns, uem=uem, collar=0.5),
+        diarization_error_rate(reference, run.turns, uem=uem, collar=0.0),
+        run.seconds,
+    )
+
+
+def speech_seconds(clip: Clip) -> float:
+    return sum(t.duration for t in read_rttm(clip.rttm)) if clip.rttm else 0.0
+
+
+def count_ok(clip: Clip, found: int) -> bool | None:
+    """The speaker count rule: within one of the reference on clips with >= 10 s of speech,
+    exact on clips without turns (single voices, the two-voice stereo clip); else not judged."""
+    if clip.rttm is None:
+        return found == clip.speakers
+    if speech_seconds(clip) >= 10.0:
+        return abs(found - (clip.speakers or 0)) <= 1
+    return None
+
+
+def table(clips: Sequence[Clip], columns: dict[str, dict[str, Score]]) -> str:
+    names = list(columns)
+    header = ["clip", "ref spk"] + [f"{n} spk" for n in names]
+    header += [f"{n} DER c0.25" for n in names] + [f"{n} DER c0" for n in names]
+    rows: list[list[str]] = []
+    for clip in clips:
+        row = [clip.id, str(clip.speakers)]
+        for n in names:
+            ok = count_ok(clip, columns[n][clip.id].speakers)
+            mark = "" if ok is None else (" ok" if ok else " !")
+            row.append(f"{columns[n][clip.id].speakers}{mark}")
+        for key in ("der", "der0"):
+            for n in names:
+                value: DerScore | None = getattr(columns[n][clip.id], key)
+                row.append("-" if value is None else f"{100 * value.der:.1f}")
+        rows.append(row)
+
+    def weighted(n: str, key: str, pick: Sequence[Clip]) -> str:
+        parts = [getattr(columns[n][c.id], key) for c in pick]
+        parts = [p for p in parts if p is not None]
+        total = sum(p.total for p in parts)
+        return f"{100 * sum(p.errors for p in parts) / total:.1f}" if total else "-"
+
+    ami = [c for c in clips if c.id.startswith("ami_") and c.rttm]
+    scored = [c for c in clips if c.rttm]
+    for label, pick in (("AMI, weighted", ami), ("all with turns, weighted", scored)):
+        row = [label, ""] + [""] * len(names)
+        row += [weighted(n, "der", pick) for n in names]
+        row += [weighted(n, "der0", pick) for n in names]
+        rows.append(row)
+    row = ["speaker counts right", ""]
+    for n in names:
+        judged = [count_ok(c, columns[n][c.id].speakers) for c in clips]
+        row.append(f"{sum(1 for j in judged if j)}/{sum(1 for j in judged if j is not None)}")
+    rows.append(row + [""] * (2 * len(names)))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        )
+
+    lines = [line(header), line(["-" * w for w in widths])]
+    lines += [line(r) for r in rows[: len(clips)]]
+    lines += [line(["-" * w for w in widths])] + [line(r) for r in rows[len(clips) :]]
+    duration = sum(c.duration or 0.0 for c in clips)
+    for n in names:
+        spent = sum(s.seconds for s in columns[n].values())
+        lines.append(
+            f"{n}: real-time factor {spent / duration:.3f} ({spent:.1f} s for {duration:.0f} s)"
+        )
+    return "\n".join(lines)
+
+
+def _hint(clip: Clip, oracle: bool) -> int | None:
+    return clip.speakers if oracle else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("manifest", type=Path)
@@ -50,38 +241,32 @@ def main() -> None:
     parser.add_argument(
         "--oracle-count", action="store_true", help="pass the reference speaker count as a hint"
     )
-    parser.add_argument("--clips", nargs="*", help="clip ids (default: all with an RTTM)")
+    parser.add_argument("--clips", nargs="*", help="clip ids (default: all)")
     parser.add_argument(
         "--set",
         action="append",
         default=[],
-        help="EmbeddedSettings field NAME=VALUE (repeatable), e.g. hop=0.5",
+        help="EmbeddedSettings field NAME=VALUE (repeatable), e.g. step=2.0",
+    )
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also run the embedded diarizer of this git revision"
     )
     args = parser.parse_args()
 
     options = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
     settings = EmbeddedSettings(threads=args.threads, **options)  # type: ignore[arg-type]
-    diarizer = EmbeddedDiarizer(settings)
-    started = time.perf_counter()
-    diarizer.load()
-    print(f"load: {time.perf_counter() - started:.2f} s", file=sys.stderr)
-
-    clips = {c.audio: c for c in load_manifest(args.manifest)}
-    ids = args.clips or [c.id for c in clips.values() if c.rttm is not None]
-
-    def diarize(path: Path) -> list[SpeakerTurn]:
-        clip = clips[path]
-        hints = SpeakerHints(num_speakers=clip.speakers if args.oracle_count else None)
-        return diarizer.diarize(read_audio(path), hints)
-
-    report = evaluate(
-        args.manifest,
-        diarize=diarize,
-        clip_ids=ids,
-        on_clip=lambda r: print(f"  {r.id} done", file=sys.stderr),
+    clips = [c for c in load_manifest(args.manifest) if not args.clips or c.id in args.clips]
+    columns: dict[str, dict[str, Score]] = {}
+    if args.baseline:
+        old = run_baseline(args.baseline, clips, args.threads, args.oracle_count)
+        columns["old"] = {c.id: score(c, old[c.id]) for c in clips}
+    new = run_current(clips, settings, args.oracle_count)
+    columns["new"] = {c.id: score(c, new[c.id]) for c in clips}
+    print(table(clips, columns))
+    print(
+        f"settings: threads={args.threads} oracle_count={args.oracle_count} {options}"
+        + (f" baseline={args.baseline}" if args.baseline else "")
     )
-    print(format_report(report))
-    print(f"settings: threads={args.threads} oracle_count={args.oracle_count} {options}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from scribe.domain.errors import InvalidAudio, InvalidRequest
 from scribe.domain.keys import ApiKey
 from scribe.domain.limits import WindowState
 from scribe.domain.options import KnownSpeaker, SpeakerHints, TranscriptionOptions
-from scribe.domain.transcript import AsrResult, Segment, SpeakerTurn, Word
+from scribe.domain.transcript import AsrResult, Diarization, Segment, SpeakerTurn, Word
 from scribe.domain.usage import UsageDay, UsageEntry
 from scribe.ports.asr_engine import SegmentCallback
 from scribe.ports.post_processor import PostProcessor
@@ -152,7 +152,8 @@ class FakeAsr:
 
 @dataclass
 class FakeDiarizer:
-    """Returns scripted turns and records the hints it got (``barrier``: see FakeAsr)."""
+    """Returns scripted turns, with a made-up voiceprint per label, and records the hints it got
+    and the voiceprints ``identify`` was handed (``barrier``: see FakeAsr)."""
 
     turns: Sequence[SpeakerTurn] = (
         SpeakerTurn(0.0, 2.0, "b"),
@@ -162,22 +163,26 @@ class FakeDiarizer:
     barrier: threading.Barrier | None = None
     hints: list[SpeakerHints] = field(default_factory=list)
     identified: list[tuple[str, ...]] = field(default_factory=list)
+    reused_voiceprints: list[tuple[str, ...]] = field(default_factory=list)
     loaded: bool = False
 
     def load(self) -> None:
         self.loaded = True
 
-    def diarize(self, audio: Audio, hints: SpeakerHints) -> list[SpeakerTurn]:
+    def diarize(self, audio: Audio, hints: SpeakerHints) -> Diarization:
         self.hints.append(hints)
         if self.barrier is not None:
             self.barrier.wait(timeout=5)
-        return [t for t in self.turns if t.start < audio.duration]
+        turns = tuple(t for t in self.turns if t.start < audio.duration)
+        labels = dict.fromkeys(t.speaker for t in turns)
+        return Diarization(turns, {label: (float(i), 1.0) for i, label in enumerate(labels)})
 
     def identify(
-        self, audio: Audio, turns: Sequence[SpeakerTurn], known: Sequence[KnownSpeaker]
+        self, audio: Audio, diarization: Diarization, known: Sequence[KnownSpeaker]
     ) -> dict[str, str]:
         self.identified.append(tuple(k.name for k in known))
-        labels = list(dict.fromkeys(t.speaker for t in turns))
+        self.reused_voiceprints.append(tuple(diarization.voiceprints))
+        labels = list(dict.fromkeys(t.speaker for t in diarization.turns))
         return {label: k.name for label, k in zip(labels, known, strict=False)}
 
 

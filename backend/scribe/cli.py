@@ -355,7 +355,7 @@ def _eval(args: argparse.Namespace) -> int:
 
     def diarize_only(path: Path) -> list[SpeakerTurn]:
         assert diarizer is not None
-        return diarizer.diarize(decode(path), SpeakerHints())
+        return list(diarizer.diarize(decode(path), SpeakerHints()).turns)
 
     def transcribe(path: Path) -> Transcript:
         if path in finished:

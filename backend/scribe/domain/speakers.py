@@ -2,23 +2,52 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from itertools import pairwise
 
 from .transcript import Segment, SpeakerTurn, Word, words_text
 
 
-def speaker_of(start: float, end: float, turns: Sequence[SpeakerTurn]) -> str | None:
-    """The speaker whose turns overlap [start, end] the most; the nearest turn when none overlaps."""
-    if not turns:
+class TurnIndex:
+    """Speaker turns sorted by start, for fast lookups of the turns around a time span."""
+
+    def __init__(self, turns: Sequence[SpeakerTurn]) -> None:
+        self.turns = sorted(turns, key=lambda t: (t.start, t.end))
+        self._starts = [t.start for t in self.turns]
+        self._longest = max((t.duration for t in self.turns), default=0.0)
+
+    def overlapping(self, start: float, end: float) -> list[SpeakerTurn]:
+        """Turns that share time with ``[start, end]``."""
+        last = bisect_left(self._starts, end)
+        first = bisect_left(self._starts, start - self._longest)
+        return [t for t in self.turns[first:last] if t.end > start]
+
+
+def speaker_of(
+    start: float,
+    end: float,
+    turns: Sequence[SpeakerTurn] | TurnIndex,
+) -> str | None:
+    """The speaker of a word spanning ``[start, end]``.
+
+    - The speaker who talks *alone* longest during the word wins (overlapped stretches, where
+      two turns run at once, do not decide).
+    - A word that lies wholly inside overlapped speech goes to the speaker whose turn began
+      last: where turns overlap, mostly one speaker takes over from another, and the words in
+      the overlap are the newcomer's first ones (then the speaker covering more of the word).
+    - A word in a gap goes to the nearest turn.
+    """
+    index = turns if isinstance(turns, TurnIndex) else TurnIndex(turns)
+    if not index.turns:
         return None
-    overlap: dict[str, float] = {}
-    for turn in turns:
-        shared = min(end, turn.end) - max(start, turn.start)
-        if shared > 0:
-            overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
-    if overlap:
-        return max(overlap.items(), key=lambda item: item[1])[0]
+    around = index.overlapping(start, end)
+    if around:
+        alone, shared, began = _shares(start, end, around)
+        if any(v > 0 for v in alone.values()):
+            return max(alone, key=lambda s: (alone[s], shared[s]))
+        return max(shared, key=lambda s: (began[s], shared[s]))
     middle = (start + end) / 2
 
     def distance(turn: SpeakerTurn) -> float:
@@ -26,7 +55,33 @@ def speaker_of(start: float, end: float, turns: Sequence[SpeakerTurn]) -> str | 
             return turn.start - middle
         return max(0.0, middle - turn.end)
 
-    return min(turns, key=distance).speaker
+    return min(index.turns, key=distance).speaker
+
+
+def _shares(
+    start: float, end: float, turns: Sequence[SpeakerTurn]
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Per speaker: time talking alone in ``[start, end]``, time talking at all, and the start
+    of their latest turn there."""
+    cuts = sorted({start, end, *(t.start for t in turns), *(t.end for t in turns)})
+    cuts = [c for c in cuts if start <= c <= end]
+    alone: dict[str, float] = {}
+    shared: dict[str, float] = {}
+    began: dict[str, float] = {}
+    for turn in turns:
+        alone.setdefault(turn.speaker, 0.0)
+        shared.setdefault(turn.speaker, 0.0)
+        began[turn.speaker] = max(began.get(turn.speaker, turn.start), turn.start)
+    for a, b in pairwise(cuts):
+        if b <= a:
+            continue
+        middle = (a + b) / 2
+        talking = {t.speaker for t in turns if t.start <= middle < t.end}
+        for speaker in talking:
+            shared[speaker] += b - a
+        if len(talking) == 1:
+            alone[next(iter(talking))] += b - a
+    return alone, shared, began
 
 
 def assign_speakers(
@@ -34,16 +89,18 @@ def assign_speakers(
 ) -> tuple[Segment, ...]:
     """Attribute each word to a speaker and split segments so none spans two speakers.
 
-    A segment without words (an engine that gives none) takes the speaker of its whole span.
+    Words are attributed by :func:`speaker_of`. A segment without words (an engine that gives
+    none) takes the speaker of its whole span.
     Segment ids are renumbered from 0.
     """
+    index = TurnIndex(turns)
     out: list[Segment] = []
     for segment in segments:
         if not segment.words:
-            speaker = speaker_of(segment.start, segment.end, turns)
+            speaker = speaker_of(segment.start, segment.end, index)
             out.append(replace(segment, id=len(out), speaker=speaker))
             continue
-        words = [w.with_speaker(speaker_of(w.start, w.end, turns)) for w in segment.words]
+        words = [w.with_speaker(speaker_of(w.start, w.end, index)) for w in segment.words]
         for run in _runs_by_speaker(words):
             out.append(
                 replace(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from .insights import Entity, Paragraph, Sentiment
@@ -50,6 +50,30 @@ class SpeakerTurn:
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+Voiceprint = tuple[float, ...]
+"""A speaker embedding: compared by cosine similarity, only with voiceprints of the same
+diarizer."""
+
+
+@dataclass(frozen=True)
+class Diarization:
+    """What a diarizer found: who spoke when, and what each speaker sounds like.
+
+    ``turns`` may overlap where two people talk at once. ``voiceprints`` holds, for the labels
+    the diarizer computed one for, the speaker embedding its clustering used; naming speakers
+    after known voices (``Diarizer.identify``) reuses them instead of embedding the audio again.
+    """
+
+    turns: tuple[SpeakerTurn, ...] = ()
+    voiceprints: Mapping[str, Voiceprint] = field(default_factory=dict)
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """Distinct labels, in order of their first turn."""
+        ordered = sorted(self.turns, key=lambda t: (t.start, t.end))
+        return tuple(dict.fromkeys(t.speaker for t in ordered))
 
 
 @dataclass(frozen=True)

