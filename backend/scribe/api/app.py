@@ -15,6 +15,7 @@ from scribe.config import Settings
 from scribe.use_cases.warm_up import WarmUp
 
 from .errors import install_error_handlers
+from .request_context import RequestContext
 from .routes import health, models, transcriptions
 from .upload_limit import UploadLimit
 
@@ -22,8 +23,9 @@ _DESCRIPTION = """
 Self-hosted, OpenAI-compatible speech-to-text with speaker diarization.
 
 Point the official `openai` SDK at this server (`base_url="http://HOST:20301/v1"`, any API key)
-and call `client.audio.transcriptions.create(...)`. Every response format works: `json`,
-`verbose_json`, `diarized_json`, `text`, `srt`, `vtt`, and `stream=true` server-sent events.
+and call `client.audio.transcriptions.create(...)` or `client.audio.translations.create(...)`.
+Every response format works: `json`, `verbose_json`, `diarized_json`, `text`, `srt`, `vtt`, and
+`stream=true` server-sent events. Every response carries `x-request-id`.
 """
 
 
@@ -55,6 +57,7 @@ def create_app(
     )
     app.state.services = services
     app.add_middleware(UploadLimit, max_bytes=services.settings.max_upload_bytes)
+    app.add_middleware(RequestContext)  # added last: outermost, so every answer carries the id
     install_error_handlers(app)
     app.include_router(transcriptions.router)
     app.include_router(models.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,7 @@ from scribe.domain.errors import (
     InvalidAudio,
     InvalidRequest,
     ModelUnavailable,
+    NotFound,
     NotReady,
     ResourceExhausted,
     ScribeError,
@@ -27,6 +29,7 @@ _STATUS: list[tuple[type[ScribeError], int, str]] = [
     (FileTooLarge, 413, "invalid_request_error"),
     (InvalidAudio, 400, "invalid_request_error"),
     (InvalidRequest, 400, "invalid_request_error"),
+    (NotFound, 404, "invalid_request_error"),
     (NotReady, 503, "service_unavailable"),
     (ModelUnavailable, 503, "service_unavailable"),
     (ConfigurationError, 503, "service_unavailable"),
@@ -35,11 +38,38 @@ _STATUS: list[tuple[type[ScribeError], int, str]] = [
 ]
 
 
+# Retry-After (seconds) on a 503 or 429 whose error gives no better estimate.
+DEFAULT_RETRY_AFTER = {503: 30.0, 429: 1.0}
+
+
+def retry_after_headers(status: int, seconds: float | None = None) -> dict[str, str]:
+    """``Retry-After`` for a 503 or 429 (every one carries it); nothing for other statuses."""
+    if status not in DEFAULT_RETRY_AFTER:
+        return {}
+    wait = DEFAULT_RETRY_AFTER[status] if seconds is None else seconds
+    return {"Retry-After": str(max(1, math.ceil(wait)))}
+
+
 def error_response(
-    status: int, message: str, type_: str, param: str | None = None, code: str | None = None
+    status: int,
+    message: str,
+    type_: str,
+    param: str | None = None,
+    code: str | None = None,
+    *,
+    retry_after: float | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
-    return JSONResponse(body, status_code=status)
+    all_headers = {**(headers or {}), **retry_after_headers(status, retry_after)}
+    return JSONResponse(body, status_code=status, headers=all_headers)
+
+
+def scribe_error_response(error: ScribeError) -> JSONResponse:
+    status, type_ = status_of(error)
+    return error_response(
+        status, error.message, type_, error.param, error.code, retry_after=error.retry_after
+    )
 
 
 def status_of(error: ScribeError) -> tuple[int, str]:
@@ -63,10 +93,12 @@ def _loc_param(loc: tuple[object, ...]) -> str | None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScribeError)
     async def scribe_error(_: Request, exc: ScribeError) -> JSONResponse:
-        status, type_ = status_of(exc)
+        status, _type = status_of(exc)
         if status >= 500:
             log.error("%s: %s", type(exc).__name__, exc.message)
-        return error_response(status, exc.message, type_, exc.param, exc.code)
+        elif isinstance(exc, Cancelled):
+            log.info("cancelled: %s", exc.message)
+        return scribe_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -81,10 +113,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own 404 and 405 (with its Allow header) come here too.
         type_ = "invalid_request_error" if exc.status_code < 500 else "server_error"
-        return error_response(exc.status_code, str(exc.detail), type_)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        return error_response(
+            exc.status_code, str(exc.detail), type_, code=code, headers=dict(exc.headers or {})
+        )
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Answered outside the request-id middleware: the id is added here.
         log.exception("unexpected error")
-        return error_response(500, "The server failed unexpectedly; see its log.", "server_error")
+        request_id = getattr(request.state, "request_id", None)
+        return error_response(
+            500,
+            "The server failed unexpectedly; see its log.",
+            "server_error",
+            headers={"x-request-id": request_id} if request_id else None,
+        )

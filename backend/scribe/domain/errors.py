@@ -6,11 +6,20 @@ from __future__ import annotations
 class ScribeError(Exception):
     """Base class of every error this service raises on purpose."""
 
-    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         self.code = code
+        # Seconds after which trying again may succeed (busy or still loading); None: no advice.
+        self.retry_after = retry_after
 
 
 class InvalidRequest(ScribeError):
@@ -54,8 +63,15 @@ class UnknownModel(InvalidRequest):
     """The request names a model this server does not serve."""
 
 
+class NotFound(ScribeError):
+    """The thing a request names (a model, a job) does not exist."""
+
+
 class NotReady(ScribeError):
     """The models are still loading."""
+
+    def __init__(self, message: str, *, code: str = "not_ready", retry_after: float = 10) -> None:
+        super().__init__(message, code=code, retry_after=retry_after)
 
 
 class Cancelled(ScribeError):
