@@ -143,6 +143,8 @@ def test_openai_ids_speak_no_speakers_unless_asked() -> None:
         clip = ReferenceClip("Ann", wav_bytes(3))
         assert _build(model=model, known_speakers=(clip,)).diarize is True
     assert _build(model="gpt-4o-transcribe-diarize").diarize is True
+    assert _build(model="whisper-1", num_speakers=2).diarize is True  # a hint asks for speakers
+    assert _build(model="whisper-1", max_speakers=3, diarize=False).diarize is False
 
 
 def test_the_services_own_ids_keep_the_server_default() -> None:

@@ -74,7 +74,8 @@ class OptionsBuilder:
     """Applies the server's rules to requests.
 
     - ``diarize`` left out: OpenAI's model ids behave as OpenAI's (speakers only when the request
-      asks: ``diarized_json``, known speakers, or ``gpt-4o-transcribe-diarize``); the service's
+      asks: ``diarized_json``, known speakers, ``gpt-4o-transcribe-diarize``, or a speaker-count
+      hint); the service's
       own ids (and no id) follow the server's default (on when a diarizer is configured and
       ``diarize_by_default`` is set). ``diarized_json``, known speakers and
       ``gpt-4o-transcribe-diarize`` always imply it.
@@ -191,8 +192,10 @@ class OptionsBuilder:
             or choice.diarizes
         )
         if request.diarize is None:
+            hints = (request.num_speakers, request.min_speakers, request.max_speakers)
+            hinted = any(n is not None for n in hints)  # a speaker count asks for speakers
             default = self._diarizer_available and self._diarize_by_default and not choice.openai_id
-            diarize = implied or default
+            diarize = implied or hinted or default
         else:
             diarize = request.diarize or implied
         if diarize and not self._diarizer_available:

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from scribe.domain.audio import MIN_DURATION_SECONDS, Audio
 from scribe.domain.cancellation import CancelToken
-from scribe.domain.errors import InvalidAudio
+from scribe.domain.errors import Cancelled, InvalidAudio
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.speakers import (
     SpeakerLabeler,
@@ -142,11 +142,15 @@ class TranscribeAudio:
         sink = progress or _NoProgress()
         token = cancel or CancelToken()
         engine = self._engines.select(options.model)
-        self._acquire(token)
         try:
-            return self._run(audio, options, engine, sink, token)
-        finally:
-            self._slots.release()
+            self._acquire(token)
+            try:
+                return self._run(audio, options, engine, sink, token)
+            finally:
+                self._slots.release()
+        except Cancelled as exc:
+            log.info("transcription cancelled: %s", exc.message)
+            raise
 
     def _acquire(self, token: CancelToken) -> None:
         while not self._slots.acquire(timeout=_SLOT_POLL_SECONDS):
