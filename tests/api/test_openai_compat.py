@@ -363,6 +363,28 @@ def test_a_client_that_stays_gets_the_result() -> None:
     assert anyio.run(main) == "done"
 
 
+def test_a_slow_stream_answers_at_once_and_keeps_the_connection_alive() -> None:
+    from scribe.api.streaming import KEEPALIVE, TranscriptionStream
+    from scribe.domain.response_format import ResponseFormat
+    from scribe.use_cases.options import TranscriptionRequest
+
+    services: Any = fake_services(asr=FakeAsr(delay=0.6))
+    services.warm_up.run()
+    audio = services.transcribe.decode(io.BytesIO(wav_bytes(4)))
+    options = services.options.build(TranscriptionRequest(model="whisper-1"))
+    stream = TranscriptionStream(services.transcribe, audio, options, ResponseFormat.JSON)
+
+    async def main() -> tuple[float, list[str]]:
+        started = time.monotonic()
+        await stream.start(_Disconnecting(60), commit_after=0.1)  # type: ignore[arg-type]
+        waited = time.monotonic() - started
+        return waited, [event async for event in stream.events(keepalive=0.05)]
+
+    waited, events = anyio.run(main)
+    assert waited < 0.3 and KEEPALIVE in events
+    assert json.loads(events[-1][6:])["type"] == "transcript.text.done"
+
+
 def test_the_sdk_types_parse_every_new_field(client: TestClient) -> None:
     diarized = sdk(client).audio.transcriptions.create(
         model="whisper-1",

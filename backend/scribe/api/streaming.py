@@ -2,9 +2,11 @@
 
 ``run_cancellable`` runs the work in a worker thread and cancels it (through a ``CancelToken``)
 once the client disconnects. ``TranscriptionStream`` does the same for server-sent events: a
-worker thread runs the use case and the event loop sends each event as it comes. The stream's
-status is decided by its first event: a failure before anything was sent (a bad language the
-engine refused, say) is answered with its HTTP status, not as a 200 carrying an error event.
+worker thread runs the use case and the event loop sends each event as it comes. Requests are
+validated before the stream starts, and the stream waits a moment for its first event before
+answering 200: a failure right at the start (an option the engine itself refused, say) is
+answered with its HTTP status, not as a 200 carrying an error event. While no event is due,
+comment lines keep the connection (and the client's read timeout) alive.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ log = logging.getLogger(__name__)
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 DISCONNECT_POLL_SECONDS = 0.25
+# How long a stream waits for its first event before answering 200 (errors found by then keep
+# their HTTP status), and how often it sends a comment line while no event is due.
+COMMIT_AFTER_SECONDS = 2.0
+KEEPALIVE_SECONDS = 10.0
+KEEPALIVE = ": keep-alive\n\n"
 CLIENT_GONE = "The client closed the connection."
 
 T = TypeVar("T")
@@ -147,9 +154,10 @@ class TranscriptionStream:
         finally:
             put(None)
 
-    async def start(self, request: Request) -> None:
-        """Start the work; return once its first event is ready. Raises the work's error if it
-        failed first, and ``Cancelled`` if the client left before that."""
+    async def start(self, request: Request, commit_after: float = COMMIT_AFTER_SECONDS) -> None:
+        """Start the work; return once its first event is ready, or after ``commit_after``
+        seconds. Raises the work's error if it failed before that, and ``Cancelled`` if the
+        client left."""
         loop = asyncio.get_running_loop()
 
         def put(item: str | ScribeError | None) -> None:
@@ -160,10 +168,13 @@ class TranscriptionStream:
             target=context.run, args=(self._work, put), name="stream-transcribe", daemon=True
         )
         worker.start()
+        deadline = loop.time() + commit_after
         while True:
             try:
                 item = await asyncio.wait_for(self._queue.get(), DISCONNECT_POLL_SECONDS)
             except TimeoutError:
+                if loop.time() >= deadline:
+                    return  # still working: answer 200 now, events follow
                 if await request.is_disconnected():
                     self._token.cancel(CLIENT_GONE)
                     raise Cancelled(CLIENT_GONE, code="cancelled") from None
@@ -175,11 +186,18 @@ class TranscriptionStream:
             self._first = item
             return
 
-    async def events(self) -> AsyncIterator[str]:
+    async def events(self, keepalive: float = KEEPALIVE_SECONDS) -> AsyncIterator[str]:
         try:
             if self._first is not None:
                 yield self._first
-            while (item := await self._queue.get()) is not None:
+            while True:
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), keepalive)
+                except TimeoutError:
+                    yield KEEPALIVE
+                    continue
+                if item is None:
+                    return
                 if isinstance(item, ScribeError):
                     yield formats.sse({"type": "error", "error": error_payload(item)})
                 else:
