@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import io
 import wave
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from scribe.adapters.audio.pyav_decoder import PyAVDecoder
+from scribe.devtools import eval_dir
 from scribe.domain.audio import SAMPLE_RATE, Audio
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
+DEFAULT_EVAL_DIR = eval_dir()
 TWO_SPEAKER_CLIPS = ["pyannote_sample.wav", "ami/dev00.wav", "ami/dev01.wav", "ami/trn03.wav"]
 SPEECH_CLIPS = [
     "pyannote_sample.wav",
@@ -25,22 +26,31 @@ SPEECH_CLIPS = [
 
 def joined(eval_dir: Path, names: list[str], seconds: float, gap: float = 0.5) -> Audio:
     """Clips decoded and joined in turn, with short silences, until ``seconds`` long."""
+    audio, _ = join_clips([eval_dir / name for name in names], seconds, gap)
+    return audio
+
+
+def join_clips(paths: Sequence[Path], seconds: float, gap: float = 0.5) -> tuple[Audio, list[str]]:
+    """Clips decoded (by the service's decoder) and joined in turn, each followed by ``gap``
+    seconds of silence, until ``seconds`` long; and the file name of each piece used."""
     decoder = PyAVDecoder()
     parts = []
-    for name in names:
-        with (eval_dir / name).open("rb") as f:
+    for path in paths:
+        with path.open("rb") as f:
             parts.append(decoder.decode(f).samples)
     silence = np.zeros(int(gap * SAMPLE_RATE), dtype=np.float32)
     out: list[np.ndarray] = []
+    used: list[str] = []
     total = 0
     target = int(seconds * SAMPLE_RATE)
     while total < target:
-        for part in parts:
+        for path, part in zip(paths, parts, strict=True):
             out += [part, silence]
+            used.append(path.name)
             total += len(part) + len(silence)
             if total >= target:
                 break
-    return Audio(np.concatenate(out)[:target])
+    return Audio(np.concatenate(out)[:target]), used
 
 
 def publish(lines: list[str], out: Path | None) -> None:

@@ -34,7 +34,6 @@ import sys
 import tempfile
 import time
 import traceback
-import wave
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -44,7 +43,16 @@ import numpy as np
 import numpy.typing as npt
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE_RATE = 16_000
+if importlib.util.find_spec("scribe") is None:
+    # A bare checkout (e.g. a GPU machine without `pip install -e .`).
+    sys.path.insert(0, str(REPO / "backend"))
+
+from scribe.adapters.asr.nemo_source import DEFAULT_MODEL as REAL_NEMO  # noqa: E402
+from scribe.adapters.diarization.pyannote_source import (  # noqa: E402
+    DEFAULT_PIPELINE as REAL_PYANNOTE,
+)
+from scribe.devtools import eval_dir  # noqa: E402
+
 ANCHOR = {
     "description": "18 minutes of audio in 20 s within 4 GB of VRAM on an RTX 3090",
     "audio_seconds": 1080.0,
@@ -52,8 +60,6 @@ ANCHOR = {
     "vram_gb": 4.0,
 }
 DEFAULT_SOURCES = ("pyannote_sample.wav", "ami/dev00.wav", "ami/dev01.wav", "ami/trn03.wav")
-REAL_NEMO = "nvidia/parakeet-tdt-0.6b-v2"
-REAL_PYANNOTE = "pyannote/speaker-diarization-3.1"
 
 Samples = npt.NDArray[np.float32]
 
@@ -67,43 +73,12 @@ def _prepare_environment(allow_downloads: bool) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))  # tests.engines model builders
-    if importlib.util.find_spec("scribe") is None:
-        # A bare checkout (e.g. a GPU machine without `pip install -e .`).
-        sys.path.insert(0, str(REPO / "backend"))
     from scribe.adapters.asr.nemo_engine import configure_cuda_allocator
 
     configure_cuda_allocator()  # before torch touches CUDA
 
 
 # --- audio -----------------------------------------------------------------------------------
-
-
-def _decode(path: Path) -> Samples:
-    """16 kHz mono float32: PyAV when installed, else the standard library for PCM WAV."""
-    if importlib.util.find_spec("av") is not None:
-        import av
-
-        parts: list[Samples] = []
-        with av.open(str(path)) as container:
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            for frame in container.decode(audio=0):
-                for out in resampler.resample(frame):
-                    parts.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1))
-            for out in resampler.resample(None):
-                parts.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1))
-        return np.concatenate(parts).astype(np.float32)
-    with wave.open(str(path)) as w:
-        if w.getsampwidth() != 2:
-            raise SystemExit(f"{path}: only 16-bit WAV can be read without PyAV (pip install av)")
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32)
-        data = data.reshape(-1, w.getnchannels()).mean(axis=1) / 32768.0
-        rate = w.getframerate()
-    if rate != SAMPLE_RATE:
-        n = int(len(data) * SAMPLE_RATE / rate)
-        data = np.interp(np.linspace(0, len(data) - 1, n), np.arange(len(data)), data)
-    return np.asarray(data, dtype=np.float32)
 
 
 def _find_sources(eval_dir: Path, names: tuple[str, ...]) -> list[Path]:
@@ -125,177 +100,29 @@ def _find_sources(eval_dir: Path, names: tuple[str, ...]) -> list[Path]:
 
 def build_recording(sources: list[Path], seconds: float) -> tuple[Samples, list[str]]:
     """Join the clips in turn (0.3 s of silence between them) until ``seconds`` of audio."""
-    clips = [(p, _decode(p)) for p in sources]
-    gap = np.zeros(int(0.3 * SAMPLE_RATE), dtype=np.float32)
-    target = int(seconds * SAMPLE_RATE)
-    parts: list[Samples] = []
-    used: list[str] = []
-    total = 0
-    i = 0
-    while total < target:
-        path, clip = clips[i % len(clips)]
-        piece = np.concatenate([clip, gap])[: target - total]
-        parts.append(piece)
-        used.append(path.name)
-        total += len(piece)
-        i += 1
-    return np.concatenate(parts), used
+    from _bench_audio import join_clips
+
+    audio, used = join_clips(sources, seconds, gap=0.3)
+    return audio.samples, used
 
 
 # --- models ----------------------------------------------------------------------------------
 
 
-def _build_random_pyannote(folder: Path, calibrate_with: Samples, seed: int = 0) -> Path:
-    """pyannote 4 pipeline with random weights at the real sizes, in a local folder.
+def _nemo(args: argparse.Namespace, model: str, fp16: bool) -> Any:
+    from scribe.adapters.asr.nemo_engine import NemoEngine
 
-    segmentation-3.0 (PyanNet: SincNet, 4-layer bidirectional LSTM 128, 10 s windows, powerset of
-    3 speakers), WeSpeaker ResNet34 (80 mel bins, 256-d), PLDA 256->128, VBx clustering as in
-    speaker-diarization-community-1. A random segmentation model says the same thing for every
-    frame (one speaker throughout), which would halve the embedding work of a two-speaker
-    recording; so its classifier is recalibrated on ``calibrate_with``: standardised features,
-    random projections and class offsets that give silence, two main speakers, a rare third and
-    some overlap, changing over time (see ``_calibrate_segmentation``).
-    """
-    from scribe.adapters.diarization.pyannote_diarizer import prepare_pyannote_import
-
-    prepare_pyannote_import()
-    import lightning
-    import torch
-    from pyannote.audio.core.task import Problem, Resolution, Specifications
-    from pyannote.audio.models.embedding import WeSpeakerResNet34
-    from pyannote.audio.models.segmentation import PyanNet
-
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def save(model: Any, path: Path) -> None:
-        checkpoint = {
-            "state_dict": model.state_dict(),
-            "hyper_parameters": dict(model.hparams),
-            "pytorch-lightning_version": lightning.__version__,
-        }
-        model.on_save_checkpoint(checkpoint)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(checkpoint, path)
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        segmentation = PyanNet(
-            sincnet={"stride": 10},
-            lstm={"hidden_size": 128, "num_layers": 4, "bidirectional": True, "dropout": 0.5},
-            linear={"hidden_size": 128, "num_layers": 2},
-        )
-        segmentation.specifications = Specifications(
-            problem=Problem.MONO_LABEL_CLASSIFICATION,
-            resolution=Resolution.FRAME,
-            duration=10.0,
-            min_duration=10.0,
-            warm_up=(0.0, 0.0),
-            classes=["speaker#1", "speaker#2", "speaker#3"],
-            powerset_max_classes=2,
-            permutation_invariant=True,
-        )
-        segmentation.build()  # type: ignore[no-untyped-call]
-        segmentation.eval()
-        shares = _calibrate_segmentation(segmentation, calibrate_with)
-        save(segmentation, folder / "segmentation" / "pytorch_model.bin")
-        embedding = WeSpeakerResNet34()
-        embedding.specifications = Specifications(
-            problem=Problem.REPRESENTATION,
-            resolution=Resolution.CHUNK,
-            duration=10.0,
-            min_duration=0.5,
-        )
-        save(embedding, folder / "embedding" / "pytorch_model.bin")
-        dimension = int(embedding.dimension)
-
-    rng = np.random.default_rng(seed)
-    lda = 128
-    (folder / "plda").mkdir(exist_ok=True)
-    np.savez(
-        folder / "plda" / "xvec_transform.npz",
-        mean1=rng.normal(size=dimension) * 0.01,
-        mean2=rng.normal(size=lda) * 0.01,
-        lda=rng.normal(size=(dimension, lda)) / np.sqrt(dimension),
-    )
-    rotation, _ = np.linalg.qr(rng.normal(size=(lda, lda)))
-    np.savez(
-        folder / "plda" / "plda.npz",
-        mu=np.zeros(lda),
-        tr=rotation,
-        psi=np.linspace(2.0, 0.5, lda),
-    )
-    (folder / "class_shares.json").write_text(json.dumps(shares), encoding="utf-8")
-    (folder / "config.yaml").write_text(
-        "# Random-weight pipeline at real sizes, written by scripts/bench_gpu.py (not a model).\n"
-        "pipeline:\n"
-        "  name: pyannote.audio.pipelines.SpeakerDiarization\n"
-        "  params:\n"
-        "    clustering: VBxClustering\n"
-        "    segmentation: $model/segmentation\n"
-        "    segmentation_step: 0.1\n"
-        "    segmentation_batch_size: 32\n"
-        "    embedding: $model/embedding\n"
-        "    embedding_batch_size: 32\n"
-        "    embedding_exclude_overlap: true\n"
-        "    plda: $model/plda\n"
-        "params:\n"
-        "  clustering:\n"
-        "    threshold: 0.6\n"
-        "    Fa: 0.07\n"
-        "    Fb: 0.8\n"
-        "  segmentation:\n"
-        "    min_duration_off: 0.0\n",
-        encoding="utf-8",
-    )
-    return folder
-
-
-# Powerset classes of segmentation-3.0: nobody, {1}, {2}, {3}, {1,2}, {1,3}, {2,3}.
-_CLASS_OFFSETS = (0.3, 1.2, 1.2, -0.8, -0.6, -2.0, -2.0)
-
-
-def _calibrate_segmentation(model: Any, samples: Samples) -> dict[str, float]:
-    """Point a random PyanNet's classifier at standardised features (see the builder's note).
-
-    Returns the share of frames of each powerset class on ``samples``.
-    """
-    import torch
-
-    window = int(10.0 * SAMPLE_RATE)
-    count = max(1, len(samples) // window)
-    batch = torch.from_numpy(np.resize(samples, count * window).reshape(count, 1, window).copy())
-    captured: list[Any] = []
-    hook = model.classifier.register_forward_hook(lambda m, i, o: captured.append(i[0]))
-    with torch.no_grad():
-        model(batch)
-    hook.remove()
-    features = captured[0].reshape(-1, captured[0].shape[-1])
-    mean = features.mean(0)
-    std = features.std(0).clamp_min(1e-6)
-    generator = torch.Generator().manual_seed(0)
-    projection = torch.randn(model.classifier.out_features, features.shape[-1], generator=generator)
-    projection *= 2.0 / np.sqrt(features.shape[-1])
-    with torch.no_grad():
-        model.classifier.weight.copy_(projection / std)
-        offsets = torch.tensor(_CLASS_OFFSETS, dtype=mean.dtype)
-        model.classifier.bias.copy_(offsets - (projection / std) @ mean)
-        classes = model(batch).argmax(-1).reshape(-1)
-    shares = torch.bincount(classes, minlength=len(_CLASS_OFFSETS)).double() / len(classes)
-    names = ["none", "s1", "s2", "s3", "s1+s2", "s1+s3", "s2+s3"]
-    return {n: round(float(v), 3) for n, v in zip(names, shares, strict=True)}
+    return NemoEngine(model=model, device=args.device, fp16=fp16, chunk_seconds=args.chunk_seconds)
 
 
 def _load_asr(args: argparse.Namespace, workdir: Path, calibration: Samples, fp16: bool) -> Any:
     """A loaded NemoEngine and what it holds: real weights if present, else random ones."""
-    from scribe.adapters.asr.nemo_engine import NemoEngine
     from scribe.domain.errors import ModelUnavailable
 
     info: dict[str, Any] = {}
     ref = args.nemo_model
     if not args.smoke and not args.random_weights:
-        engine = NemoEngine(
-            model=ref, device=args.device, fp16=fp16, chunk_seconds=args.chunk_seconds
-        )
+        engine = _nemo(args, ref, fp16)
         try:
             started = time.perf_counter()
             engine.load()
@@ -303,7 +130,7 @@ def _load_asr(args: argparse.Namespace, workdir: Path, calibration: Samples, fp1
             return engine, info
         except ModelUnavailable as exc:
             info["real_weights_unavailable"] = exc.message
-    from tests.engines.tiny_nemo import build_parakeet
+    from scribe.devtools.nemo_models import build_parakeet
 
     size: Literal["tiny", "full"] = "tiny" if args.smoke else "full"
     started = time.perf_counter()
@@ -312,9 +139,7 @@ def _load_asr(args: argparse.Namespace, workdir: Path, calibration: Samples, fp1
     calibration_note = path.with_suffix(".calibration.json")
     if calibration_note.exists():
         info["calibration"] = json.loads(calibration_note.read_text(encoding="utf-8"))
-    engine = NemoEngine(
-        model=str(path), device=args.device, fp16=fp16, chunk_seconds=args.chunk_seconds
-    )
+    engine = _nemo(args, str(path), fp16)
     started = time.perf_counter()
     engine.load()
     info.update(
@@ -347,14 +172,14 @@ def _load_diarizer(args: argparse.Namespace, workdir: Path, calibration: Samples
             return diarizer, info
         except ModelUnavailable as exc:
             info["real_weights_unavailable"] = exc.message
+    from scribe.devtools.pyannote_models import build_pyannote_pipeline
+
     started = time.perf_counter()
     if args.smoke:
-        from tests.engines.tiny_pyannote import build_tiny_pyannote_pipeline
-
-        folder = build_tiny_pyannote_pipeline(workdir / "pyannote")
+        folder = build_pyannote_pipeline(workdir / "pyannote", "tiny")
         weights = "random (tiny test pipeline)"
     else:
-        folder = _build_random_pyannote(workdir / "pyannote", calibration)
+        folder = build_pyannote_pipeline(workdir / "pyannote", "full", calibrate_with=calibration)
         weights = (
             "random, segmentation-3.0 + WeSpeaker ResNet34 + PLDA at real sizes; segmentation "
             "head calibrated to give speech, two main speakers and overlap"
@@ -497,26 +322,19 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
 
         # The first whole job pays for cuDNN autotuning per input shape, CUDA graph capture and
         # lazy initialisation: it is reported on its own, and warms up the runs measured after.
+        def whole_job(into: dict[str, Any]) -> dict[str, Any]:
+            with meter.measure(into, seconds), ThreadPoolExecutor(max_workers=2) as pool:
+                _job(pool, asr, diarizer, audio, options, hints)
+            return into
+
         def cold_job() -> None:
-            cold: dict[str, Any] = {}
-            with meter.measure(cold, seconds), ThreadPoolExecutor(max_workers=2) as pool:
-                fa = pool.submit(asr.transcribe, audio, options)
-                fd = pool.submit(diarizer.diarize, audio, hints)
-                fa.result(), fd.result()
-            runs["first_job_parallel_cold"] = cold
+            runs["first_job_parallel_cold"] = whole_job({})
 
         if not _step(report, "first_job_parallel_cold", cold_job) and cuda:
             # Most likely fp16 itself: carry on in fp32 so the rest still gets measured.
             report["notes"].append("the fp16 job failed (see errors); the runs below use fp32")
             asr.unload()
-            from scribe.adapters.asr.nemo_engine import NemoEngine
-
-            asr = NemoEngine(
-                model=report["asr_model"]["source"],
-                device=args.device,
-                fp16=False,
-                chunk_seconds=args.chunk_seconds,
-            )
+            asr = _nemo(args, report["asr_model"]["source"], fp16=False)
             asr.load()
             report["asr_model"].update(asr.describe())
             cuda_fp16_failed = True
@@ -542,11 +360,7 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
         runs["sequential"] = seq
 
         def parallel() -> None:
-            par: dict[str, Any] = {}
-            with meter.measure(par, seconds), ThreadPoolExecutor(max_workers=2) as pool:
-                fa = pool.submit(asr.transcribe, audio, options)
-                fd = pool.submit(diarizer.diarize, audio, hints)
-                fa.result(), fd.result()
+            par = whole_job({})
             par["speedup_vs_sequential"] = round(seq["wall_s"] / par["wall_s"], 2)
             runs["parallel"] = par
 
@@ -569,6 +383,15 @@ def run(args: argparse.Namespace, report: dict[str, Any]) -> None:
 
     _judge(report, cuda)
     report["total_seconds"] = round(time.perf_counter() - began, 1)
+
+
+def _job(
+    pool: ThreadPoolExecutor, asr: Any, diarizer: Any, audio: Any, options: Any, hints: Any
+) -> None:
+    """One whole job as the service runs it: ASR and diarization at once, on two threads."""
+    fa = pool.submit(asr.transcribe, audio, options)
+    fd = pool.submit(diarizer.diarize, audio, hints)
+    fa.result(), fd.result()
 
 
 def _step(report: dict[str, Any], name: str, fn: Callable[[], None]) -> bool:
@@ -603,9 +426,7 @@ def _repeat_jobs(
             # Every real upload has its own length: vary it (new shapes, e.g. cuDNN autotuning).
             job = audio.slice(0.0, audio.duration - 0.37 * (i % 7))
             started = time.perf_counter()
-            fa = pool.submit(asr.transcribe, job, options)
-            fd = pool.submit(diarizer.diarize, job, hints)
-            fa.result(), fd.result()
+            _job(pool, asr, diarizer, job, options, hints)
             meter.sync()
             times.append(round(time.perf_counter() - started, 3))
             gc.collect()
@@ -644,13 +465,8 @@ def _fp32_run(
     if time.perf_counter() > deadline:
         report["notes"].append("fp32 run skipped: time budget spent")
         return
-    from scribe.adapters.asr.nemo_engine import NemoEngine
-
-    source = report["asr_model"]["source"]
     fp16_engine.unload()  # free the fp16 weights before loading fp32 ones
-    engine = NemoEngine(
-        model=source, device=args.device, fp16=False, chunk_seconds=args.chunk_seconds
-    )
+    engine = _nemo(args, report["asr_model"]["source"], fp16=False)
     engine.load()
     engine.transcribe(warm, options)
     result: dict[str, Any] = {}
@@ -741,7 +557,6 @@ def _write(report: dict[str, Any], out: Path) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    default_eval = Path(os.environ.get("SCRIBE_EVAL_DIR", REPO.parent / "shared" / "eval"))
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -758,7 +573,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--chunk-seconds", type=float, default=300.0, help="NemoEngine chunk length")
     p.add_argument("--jobs", type=int, default=None, help="jobs in a row for the VRAM check (20)")
     p.add_argument("--repeat-seconds", type=float, default=None, help="audio per repeated job (60)")
-    p.add_argument("--eval-dir", type=Path, default=default_eval, help="folder of the eval clips")
+    p.add_argument("--eval-dir", type=Path, default=eval_dir(), help="folder of the eval clips")
     p.add_argument("--workdir", default=None, help="keep built random models here (default: temp)")
     p.add_argument("--budget-seconds", type=float, default=None, help="skip optional steps after")
     args = p.parse_args(argv)

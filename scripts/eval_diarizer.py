@@ -4,8 +4,7 @@
         [--set window=1.5 --set hop=0.75 ...]
 
 Prints the per-clip table of scribe.evaluation (DER with a 0.25 s collar each side and without,
-real-time factor of diarization alone). Only 16 kHz WAV clips are read (the standard library's
-``wave``), which is what the manifest's diarization clips are.
+real-time factor of diarization alone). Clips are decoded by the service's own decoder.
 """
 
 from __future__ import annotations
@@ -14,30 +13,23 @@ import argparse
 import os
 import sys
 import time
-import wave
 from pathlib import Path
-
-import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 
-from scribe.adapters.diarization.embedded import EmbeddedDiarizer
+from scribe.adapters.audio.pyav_decoder import PyAVDecoder
+from scribe.adapters.diarization.embedded import EmbeddedDiarizer, EmbeddedSettings
 from scribe.domain.audio import Audio
 from scribe.domain.options import SpeakerHints
 from scribe.domain.transcript import SpeakerTurn
 from scribe.evaluation import evaluate, format_report, load_manifest
 
 
-def read_wav(path: Path) -> Audio:
-    """16-bit PCM WAV at 16 kHz as mono float32 (channels averaged)."""
-    with wave.open(str(path), "rb") as w:
-        if w.getsampwidth() != 2 or w.getframerate() != 16_000:
-            raise SystemExit(f"{path}: need 16-bit PCM at 16 kHz")
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-        channels = w.getnchannels()
-    samples = data.reshape(-1, channels).astype(np.float32).mean(axis=1) / 32768.0
-    return Audio(samples.astype(np.float32))
+def read_audio(path: Path) -> Audio:
+    """16 kHz mono float32, decoded as the service decodes uploads."""
+    with path.open("rb") as source:
+        return PyAVDecoder().decode(source)
 
 
 def parse_value(text: str) -> float | int | str:
@@ -60,12 +52,16 @@ def main() -> None:
     )
     parser.add_argument("--clips", nargs="*", help="clip ids (default: all with an RTTM)")
     parser.add_argument(
-        "--set", action="append", default=[], help="diarizer argument NAME=VALUE (repeatable)"
+        "--set",
+        action="append",
+        default=[],
+        help="EmbeddedSettings field NAME=VALUE (repeatable), e.g. hop=0.5",
     )
     args = parser.parse_args()
 
     options = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
-    diarizer = EmbeddedDiarizer(threads=args.threads, **options)  # type: ignore[arg-type]
+    settings = EmbeddedSettings(threads=args.threads, **options)  # type: ignore[arg-type]
+    diarizer = EmbeddedDiarizer(settings)
     started = time.perf_counter()
     diarizer.load()
     print(f"load: {time.perf_counter() - started:.2f} s", file=sys.stderr)
@@ -76,7 +72,7 @@ def main() -> None:
     def diarize(path: Path) -> list[SpeakerTurn]:
         clip = clips[path]
         hints = SpeakerHints(num_speakers=clip.speakers if args.oracle_count else None)
-        return diarizer.diarize(read_wav(path), hints)
+        return diarizer.diarize(read_audio(path), hints)
 
     report = evaluate(
         args.manifest,

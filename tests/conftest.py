@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from scribe.devtools import eval_dir as _eval_dir
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-EVAL_DIR = Path(os.environ.get("SCRIBE_EVAL_DIR", REPO_ROOT.parent / "shared" / "eval"))
+EVAL_DIR = _eval_dir()
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,10 @@ class Overrides:
 
 
 def resolve_device(settings: Settings) -> str:
-    """`cpu` or `cuda`; fails clearly when CUDA is asked for and missing (unless fallback is on)."""
+    """`cpu` or `cuda`; fails clearly when CUDA is asked for and missing (unless fallback is on).
+
+    The one place the device is decided: adapters get the answer and do not decide again.
+    """
     if settings.device == "cpu":
         return "cpu"
     has_cuda = _cuda_available()
@@ -154,7 +157,7 @@ def build_diarizer(settings: Settings, device: str) -> Diarizer | None:
         )
     from scribe.adapters.diarization.embedded import EmbeddedDiarizer
 
-    return EmbeddedDiarizer(device="cpu")
+    return EmbeddedDiarizer()  # CPU only, whatever the device
 
 
 def build_post_processors(settings: Settings) -> list[PostProcessor]:

@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scribe.adapters.asr.nemo_source import DEFAULT_MODEL as DEFAULT_NEMO_MODEL
+from scribe.adapters.diarization.pyannote_source import DEFAULT_PIPELINE
+
 
 def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "scribe"
@@ -81,7 +84,7 @@ class Settings(BaseSettings):
     )
 
     nemo_model: str = Field(
-        "nvidia/parakeet-tdt-0.6b-v2",
+        DEFAULT_NEMO_MODEL,
         description="NeMo ASR model: a hub name or a local `.nemo` file.",
     )
     nemo_chunk_seconds: float = Field(
@@ -98,7 +101,7 @@ class Settings(BaseSettings):
     )
 
     pyannote_pipeline: str = Field(
-        "pyannote/speaker-diarization-community-1",
+        DEFAULT_PIPELINE,
         description="pyannote pipeline: a hub name (`pyannote/speaker-diarization-community-1`, "
         "`pyannote/speaker-diarization-3.1`) or a local folder with `config.yaml`.",
     )

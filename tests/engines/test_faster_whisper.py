@@ -206,7 +206,11 @@ def test_local_folder_without_model_bin(tmp_path: Path) -> None:
 def test_identity() -> None:
     engine = FasterWhisperEngine(cache_dir=Path("unused"))
     assert engine.name == "whisper-base"
-    assert not engine.is_loaded
+    assert not engine.is_loaded and engine.model_path is None
+    assert (engine.device, engine.compute_type) == ("cpu", "default")
+    assert FasterWhisperEngine(cache_dir=Path("unused"), device="cuda:1").device == "cuda:1"
+    with pytest.raises(ValueError, match="cuda:N"):
+        FasterWhisperEngine(cache_dir=Path("unused"), device="auto")
 
 
 # --- the real bundled weights ------------------------------------------------------------------
@@ -280,11 +284,12 @@ def test_cuda_without_a_gpu(bundled: PreparedModel) -> None:
     if ctranslate2.get_cuda_device_count() > 0:
         pytest.skip("this machine has a CUDA GPU")
     cache = bundled.path.parents[1]
-    with pytest.raises(ModelUnavailable, match="SCRIBE_DEVICE=cpu"):
-        FasterWhisperEngine("base", cache_dir=cache, device="cuda").load()
-    engine = FasterWhisperEngine("base", cache_dir=cache, device="cuda", cpu_fallback=True)
-    engine.load()
-    assert (engine.device, engine.compute_type) == ("cpu", "int8")
+    engine = FasterWhisperEngine("base", cache_dir=cache, device="cuda")
+    with pytest.raises(ModelUnavailable, match="SCRIBE_DEVICE=cpu") as info:
+        engine.load()
+    assert "on cuda" in info.value.message and not engine.is_loaded
+    # The fallback to the CPU (SCRIBE_ALLOW_CPU_FALLBACK) is decided by bootstrap.resolve_device
+    # (tests/unit/test_bootstrap.py); the engine runs where it is told.
 
 
 # --- real transcription ----------------------------------------------------------------------

@@ -15,72 +15,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from scribe.adapters.asr.nemo_engine import (
-    NemoEngine,
-    languages_for_model,
-    plan_chunks,
-)
+from scribe.adapters.asr.nemo_chunks import plan_chunks
+from scribe.adapters.asr.nemo_engine import NemoEngine
 from scribe.adapters.torchaudio_compat import ensure_torchaudio_importable
 from scribe.domain.audio import Audio
-from scribe.domain.errors import InvalidRequest, ModelUnavailable
+from scribe.domain.errors import ModelUnavailable
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.transcript import AsrResult, Segment, Word
 from tests.clips import load_clip
-
-# --- pure planning logic (no NeMo needed) ------------------------------------------------------
-
-
-def test_plan_chunks_short_recording_is_one_chunk() -> None:
-    (chunk,) = plan_chunks(10.0, 12.0, 2.0)
-    assert (chunk.start, chunk.end, chunk.core_start, chunk.core_end) == (0.0, 10.0, 0.0, 10.0)
-
-
-@pytest.mark.parametrize("duration", [12.5, 30.0, 47.0, 3600.0])
-def test_plan_chunks_cores_tile_the_recording(duration: float) -> None:
-    chunks = plan_chunks(duration, 12.0, 2.0)
-    assert len(chunks) > 1
-    assert chunks[0].start == 0.0 and chunks[0].core_start == 0.0
-    assert chunks[-1].end == duration and chunks[-1].core_end == duration
-    for c in chunks:
-        assert c.end - c.start <= 12.0 + 1e-9
-        assert c.start <= c.core_start < c.core_end <= c.end
-    for prev, nxt in itertools.pairwise(chunks):
-        assert prev.core_end == pytest.approx(nxt.core_start)
-        assert nxt.start < prev.end  # they overlap
-
-
-def test_languages_follow_the_model_name() -> None:
-    assert languages_for_model("nvidia/parakeet-tdt-0.6b-v2") == ("en",)
-    v3 = languages_for_model("nvidia/parakeet-tdt-0.6b-v3")
-    assert "en" in v3 and "de" in v3 and len(v3) == 25
-
-
-def test_unknown_language_is_rejected_before_loading() -> None:
-    engine = NemoEngine(model="/nonexistent/model.nemo", device="cpu")
-    audio = Audio(np.zeros(16_000, dtype=np.float32))
-    with pytest.raises(InvalidRequest) as info:
-        engine.transcribe(audio, TranscriptionOptions(language="fr"))
-    assert info.value.param == "language"
-    assert "en" in info.value.message
-
-
-def test_missing_local_file_is_model_unavailable() -> None:
-    engine = NemoEngine(model="/nonexistent/model.nemo", device="cpu")
-    with pytest.raises(ModelUnavailable, match="SCRIBE_NEMO_MODEL"):
-        engine.load()
-
-
-def test_hub_name_offline_is_model_unavailable_fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    engine = NemoEngine(model="nvidia/parakeet-tdt-0.6b-v2", device="cpu", allow_downloads=False)
-    started = time.monotonic()
-    with pytest.raises(ModelUnavailable) as info:
-        engine.load()
-    assert time.monotonic() - started < 10
-    message = info.value.message
-    assert "nvidia/parakeet-tdt-0.6b-v2" in message
-    assert "SCRIBE_NEMO_MODEL" in message and "SCRIBE_ALLOW_DOWNLOADS" in message
-
 
 # --- the real NeMo code paths with a tiny model ------------------------------------------------
 
@@ -90,7 +32,7 @@ def tiny_parakeet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ~1 MB random-weight FastConformer + TDT ``.nemo``, built once per test session."""
     ensure_torchaudio_importable()  # its CUDA-built extension cannot load beside CPU torch
     pytest.importorskip("nemo.collections.asr")
-    from tests.engines.tiny_nemo import build_tiny_parakeet
+    from scribe.devtools.nemo_models import build_tiny_parakeet
 
     return build_tiny_parakeet(tmp_path_factory.mktemp("tiny_parakeet"))
 

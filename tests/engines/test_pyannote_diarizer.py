@@ -1,6 +1,6 @@
 """The pyannote.audio 4 diarizer adapter, exercised on CPU with a tiny random-weight pipeline.
 
-The pipeline is built in a temporary folder (tests/engines/tiny_pyannote.py) and loaded through
+The pipeline is built in a temporary folder (scribe.devtools.pyannote_models) and loaded through
 ``PyannoteDiarizer(pipeline=folder)``, the path a user's downloaded model takes. Its speaker turns
 are meaningless; these tests check structure, hint handling, repeatability, identification and
 the translation of "model not available" into one clear error.
@@ -16,21 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
-from scribe.adapters.diarization.pyannote_diarizer import (
-    PyannoteDiarizer,
-    match_voiceprints,
-    prepare_pyannote_import,
-)
+from scribe.adapters.diarization.pyannote_diarizer import PyannoteDiarizer, prepare_pyannote_import
+from scribe.devtools.pyannote_models import build_tiny_pyannote_pipeline
 from scribe.domain.audio import Audio
 from scribe.domain.errors import ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import SpeakerTurn
 from tests.clips import load_clip
-
-from .tiny_pyannote import build_tiny_pyannote_pipeline
 
 HAS_PYANNOTE = importlib.util.find_spec("pyannote") is not None and (
     importlib.util.find_spec("pyannote.audio") is not None
@@ -76,39 +70,7 @@ def _check_turns(turns: list[SpeakerTurn], duration: float) -> None:
         assert prev.end <= nxt.start + 1e-6
 
 
-# --- pure logic ---------------------------------------------------------------------------------
-
-
-def test_match_voiceprints_pairs_one_to_one_above_threshold() -> None:
-    a, b, c = np.eye(3)
-    labels = {"S0": a + 0.1 * b, "S1": b, "S2": c}
-    known = [("bob", b + 0.05 * a), ("alice", a)]
-    assert match_voiceprints(labels, known, 0.5) == {"S0": "alice", "S1": "bob"}
-    assert match_voiceprints(labels, known, 1.01) == {}
-    assert match_voiceprints(labels, [("carol", -a)], 0.5) == {}
-    assert match_voiceprints({}, known, 0.5) == {}
-
-
-def test_name() -> None:
-    assert PyannoteDiarizer(pipeline="/nonexistent").name == "pyannote"
-
-
 # --- model not available ------------------------------------------------------------------------
-
-
-def test_missing_local_folder_is_model_unavailable(tmp_path: Path) -> None:
-    missing = tmp_path / "no-such-pipeline"
-    d = PyannoteDiarizer(pipeline=str(missing))
-    with pytest.raises(ModelUnavailable) as info:
-        d.load()
-    assert str(missing) in info.value.message
-    assert "SCRIBE_PYANNOTE_PIPELINE" in info.value.message
-    assert not d.loaded
-
-
-def test_folder_without_config_is_model_unavailable(tmp_path: Path) -> None:
-    with pytest.raises(ModelUnavailable, match=r"config\.yaml"):
-        PyannoteDiarizer(pipeline=str(tmp_path)).load()
 
 
 @needs_pyannote
@@ -157,19 +119,6 @@ def test_cuda_without_gpu_is_model_unavailable(tiny_pipeline: Path) -> None:
         pytest.skip("a GPU is present")
     with pytest.raises(ModelUnavailable, match="SCRIBE_DEVICE=cpu"):
         PyannoteDiarizer(pipeline=str(tiny_pipeline), device="cuda").load()
-
-
-def test_hub_offline_context_sets_and_restores_offline_mode() -> None:
-    from huggingface_hub import constants
-
-    from scribe.adapters.diarization.pyannote_diarizer import _hub_offline
-
-    before = constants.HF_HUB_OFFLINE
-    with _hub_offline(True):
-        assert constants.is_offline_mode()
-    assert before == constants.HF_HUB_OFFLINE
-    with _hub_offline(False):
-        assert before == constants.HF_HUB_OFFLINE
 
 
 # --- the tiny pipeline, loaded like a user's local model ----------------------------------------

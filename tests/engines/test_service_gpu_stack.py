@@ -25,10 +25,9 @@ if importlib.util.find_spec("nemo") is None or importlib.util.find_spec("pyannot
 from scribe.api.app import create_app
 from scribe.bootstrap import build_services
 from scribe.config import Settings
+from scribe.devtools.nemo_models import build_tiny_parakeet
+from scribe.devtools.pyannote_models import build_tiny_pyannote_pipeline
 from tests.fakes import encode_wav
-
-from .tiny_nemo import build_tiny_parakeet
-from .tiny_pyannote import build_tiny_pyannote_pipeline
 
 pytestmark = [pytest.mark.slow, pytest.mark.gpu_stack]
 URL = "/v1/audio/transcriptions"

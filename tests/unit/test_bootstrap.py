@@ -4,9 +4,10 @@ import io
 
 import pytest
 
-from scribe.bootstrap import build_services, engine_name
+from scribe import bootstrap
+from scribe.bootstrap import build_services, engine_name, resolve_device
 from scribe.config import Settings
-from scribe.domain.errors import InvalidAudio
+from scribe.domain.errors import InvalidAudio, ModelUnavailable
 from tests.fakes import wav_bytes
 
 
@@ -34,3 +35,29 @@ def test_both_engines_can_be_configured_and_the_first_is_the_default() -> None:
 def test_an_unknown_engine_is_a_settings_error() -> None:
     with pytest.raises(ValueError, match="whisper"):
         Settings(asr_engine="whisper,wav2vec")
+
+
+@pytest.mark.parametrize("gpu", [True, False])
+def test_the_device_is_resolved_once_here(monkeypatch: pytest.MonkeyPatch, gpu: bool) -> None:
+    monkeypatch.setattr(bootstrap, "_cuda_available", lambda: gpu)
+    assert resolve_device(Settings(device="cpu")) == "cpu"
+    assert resolve_device(Settings(device="auto")) == ("cuda" if gpu else "cpu")
+    fallback = Settings(device="cuda", allow_cpu_fallback=True)
+    assert resolve_device(fallback) == ("cuda" if gpu else "cpu")
+    if gpu:
+        assert resolve_device(Settings(device="cuda")) == "cuda"
+    else:
+        with pytest.raises(ModelUnavailable) as error:
+            resolve_device(Settings(device="cuda"))
+        assert "SCRIBE_DEVICE=cpu" in error.value.message
+        assert "SCRIBE_ALLOW_CPU_FALLBACK" in error.value.message
+
+
+def test_adapters_get_the_resolved_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bootstrap, "_cuda_available", lambda: False)
+    settings = Settings(
+        asr_engine="nemo,whisper", diarizer="pyannote", device="cuda", allow_cpu_fallback=True
+    )
+    services = build_services(settings)
+    assert [e.device for e in services.engines.all] == ["cpu", "cpu"]
+    assert services.diarizer is not None and services.diarizer._device == "cpu"

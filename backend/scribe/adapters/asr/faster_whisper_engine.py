@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from scribe.adapters.devices import parse_device
+from scribe.adapters.lazy import Lazy
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidRequest, ModelUnavailable
 from scribe.domain.options import TranscriptionOptions
@@ -35,6 +37,16 @@ _SILENCE_PEAK = 1e-4
 _VAD_WINDOW_S = 30.0
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """A loaded model and what was decided while loading it."""
+
+    model: WhisperModel
+    path: Path
+    compute_type: str
+    languages: frozenset[str]
+
+
 class FasterWhisperEngine:
     """The ``AsrEngine`` port on faster-whisper.
 
@@ -43,15 +55,14 @@ class FasterWhisperEngine:
     ``"small"``), which is fetched only when ``allow_downloads`` is true (an already cached copy in
     the standard Hugging Face cache is used either way).
 
+    ``device`` is ``cpu``, ``cuda`` or ``cuda:N``, as the composition root resolved it.
+
     With ``temperature_fallback`` (the default, as in OpenAI's API) a window that decodes badly
     is decoded again at rising temperatures, which samples at random: output and time then vary
     from run to run. Without it every window is decoded once, at the requested temperature.
 
     ``compute_type="default"`` means int8 on CPU and float16 on CUDA; ``cpu_threads=0`` lets
-    CTranslate2 choose. With ``cpu_fallback`` a CUDA device that is missing or fails to start
-    gives way to the CPU instead of an error. ``num_workers`` > 1 lets that many transcriptions
-    decode in parallel.
-    With ``skip_silence`` a recording in which the Silero VAD finds no speech at all returns no
+    CTranslate2 choose. A recording in which the Silero VAD finds no speech at all returns no
     segments (Whisper otherwise tends to invent a "Thank you." or "You" for silence).
     Safe to call from several threads; the first call loads the model unless ``load()`` ran.
     """
@@ -61,20 +72,16 @@ class FasterWhisperEngine:
         model: str = BUNDLED_MODEL,
         *,
         cache_dir: Path,
-        device: str = "auto",
+        device: str = "cpu",
         compute_type: str = "default",
         beam_size: int = 5,
         cpu_threads: int = 0,
-        num_workers: int = 1,
         vad_filter: bool = False,
         temperature_fallback: bool = True,
         allow_downloads: bool = False,
-        cpu_fallback: bool = False,
-        skip_silence: bool = True,
         name: str = "whisper-base",
     ) -> None:
-        if device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+        self._device_kind, self._device_index = parse_device(device)
         if beam_size < 1:
             raise ValueError(f"beam_size must be at least 1, got {beam_size}")
         self._model_spec = model.strip()
@@ -83,19 +90,11 @@ class FasterWhisperEngine:
         self._compute_type = compute_type
         self._beam_size = beam_size
         self._cpu_threads = cpu_threads
-        self._num_workers = max(1, num_workers)
         self._vad_filter = vad_filter
         self._temperature_fallback = temperature_fallback
         self._allow_downloads = allow_downloads
-        self._cpu_fallback = cpu_fallback
-        self._skip_silence = skip_silence
         self._name = name
-        self._lock = threading.Lock()
-        self._model: WhisperModel | None = None
-        self._model_path: Path | None = None
-        self._resolved_device = ""
-        self._resolved_compute_type = ""
-        self._languages: frozenset[str] = frozenset()
+        self._loaded = Lazy(self._load)
 
     # --- identity -------------------------------------------------------------------------
 
@@ -106,22 +105,24 @@ class FasterWhisperEngine:
 
     @property
     def is_loaded(self) -> bool:
-        return self._model is not None
+        return self._loaded.loaded
 
     @property
     def model_path(self) -> Path | None:
         """The local folder the weights were loaded from (None before ``load()``)."""
-        return self._model_path
+        loaded = self._loaded.peek()
+        return loaded.path if loaded is not None else None
 
     @property
     def device(self) -> str:
-        """``cpu`` or ``cuda`` once loaded; the configured value before."""
-        return self._resolved_device or self._device
+        """The device this engine runs on: ``cpu``, ``cuda`` or ``cuda:N``."""
+        return self._device
 
     @property
     def compute_type(self) -> str:
         """The CTranslate2 compute type in use once loaded; the configured value before."""
-        return self._resolved_compute_type or self._compute_type
+        loaded = self._loaded.peek()
+        return loaded.compute_type if loaded is not None else self._compute_type
 
     @property
     def model(self) -> WhisperModel:
@@ -132,15 +133,9 @@ class FasterWhisperEngine:
 
     def load(self) -> WhisperModel:
         """Load the model once (idempotent, thread-safe). Raises ``ModelUnavailable``."""
-        model = self._model
-        if model is not None:
-            return model
-        with self._lock:
-            if self._model is None:
-                self._model = self._load_locked()
-            return self._model
+        return self._loaded.get().model
 
-    def _load_locked(self) -> WhisperModel:
+    def _load(self) -> _Loaded:
         started = time.perf_counter()
         path = self._resolve_model_path()
         try:
@@ -150,27 +145,16 @@ class FasterWhisperEngine:
             raise ModelUnavailable(
                 f"faster-whisper is not installed ({exc}). Install it: pip install faster-whisper"
             ) from exc
-        device, compute_type = self._resolve_device(ctranslate2)
-        try:
-            model = self._open(WhisperModel, path, device, compute_type)
-        except ModelUnavailable as exc:
-            if device != "cuda" or not self._cpu_fallback:
-                raise
-            logger.warning("%s Falling back to the CPU (SCRIBE_ALLOW_CPU_FALLBACK).", exc.message)
-            device, compute_type = "cpu", self._compute_type_for("cpu", ctranslate2, fallback=True)
-            model = self._open(WhisperModel, path, device, compute_type)
-        self._model_path = path
-        self._resolved_device = device
-        self._resolved_compute_type = compute_type
-        self._languages = frozenset(model.supported_languages)
+        compute_type = self._resolve_compute_type(ctranslate2)
+        model = self._open(WhisperModel, path, compute_type)
         logger.info(
             "Loaded Whisper model %s on %s (%s) in %.1f s",
             path,
-            device,
+            self._device,
             compute_type,
             time.perf_counter() - started,
         )
-        return model
+        return _Loaded(model, path, compute_type, frozenset(model.supported_languages))
 
     def _resolve_model_path(self) -> Path:
         spec = self._model_spec
@@ -219,18 +203,19 @@ class FasterWhisperEngine:
             ) from exc
 
     def _open(
-        self, whisper_model: type[WhisperModel], path: Path, device: str, compute_type: str
+        self, whisper_model: type[WhisperModel], path: Path, compute_type: str
     ) -> WhisperModel:
+        cuda = self._device_kind == "cuda"
         try:
             model = whisper_model(
                 str(path),
-                device=device,
+                device=self._device_kind,
+                device_index=self._device_index or 0,
                 compute_type=compute_type,
                 cpu_threads=self._cpu_threads,
-                num_workers=self._num_workers,
                 local_files_only=True,
             )
-            if device == "cuda":
+            if cuda:
                 # CUDA libraries (cuBLAS, cuDNN) load on first use: fail at startup, not mid-request.
                 model.detect_language(np.zeros(SAMPLE_RATE, dtype=np.float32))
         except (RuntimeError, ValueError, OSError) as exc:
@@ -238,41 +223,20 @@ class FasterWhisperEngine:
                 "Check the NVIDIA driver and that the CUDA 12 cuBLAS and cuDNN 9 libraries are "
                 "installed (pip install nvidia-cublas-cu12 nvidia-cudnn-cu12), or set "
                 "SCRIBE_DEVICE=cpu."
-                if device == "cuda"
+                if cuda
                 else "Check that the folder holds a CTranslate2 Whisper model (model.bin, "
                 "config.json, tokenizer.json) and that SCRIBE_WHISPER_COMPUTE_TYPE suits this "
                 "machine."
             )
             raise ModelUnavailable(
-                f"Could not load the Whisper model from {path} on {device} ({compute_type}): "
+                f"Could not load the Whisper model from {path} on {self._device} ({compute_type}): "
                 f"{exc}. {hint}"
             ) from exc
         return model
 
-    def _resolve_device(self, ctranslate2: Any) -> tuple[str, str]:
-        try:
-            gpus = int(ctranslate2.get_cuda_device_count())
-        except Exception:
-            gpus = 0
-        device = self._device
-        if device == "auto":
-            device = "cuda" if gpus > 0 else "cpu"
-        elif device == "cuda" and gpus == 0:
-            message = (
-                "SCRIBE_DEVICE=cuda, but CTranslate2 sees no CUDA GPU (check the NVIDIA driver "
-                "and CUDA libraries)."
-            )
-            if not self._cpu_fallback:
-                raise ModelUnavailable(
-                    f"{message} Set SCRIBE_DEVICE=cpu or auto to run on the CPU, or "
-                    "SCRIBE_ALLOW_CPU_FALLBACK=true."
-                )
-            logger.warning("%s Falling back to the CPU (SCRIBE_ALLOW_CPU_FALLBACK).", message)
-            return "cpu", self._compute_type_for("cpu", ctranslate2, fallback=True)
-        return device, self._compute_type_for(device, ctranslate2, fallback=False)
-
-    def _compute_type_for(self, device: str, ctranslate2: Any, *, fallback: bool) -> str:
-        """``default`` means int8 on CPU, float16 on CUDA; a CUDA-only type falls back to int8."""
+    def _resolve_compute_type(self, ctranslate2: Any) -> str:
+        """``default`` means int8 on CPU, float16 on CUDA; others must suit the device."""
+        device = self._device_kind
         default = "float16" if device == "cuda" else "int8"
         compute_type = default if self._compute_type == "default" else self._compute_type
         try:
@@ -281,8 +245,6 @@ class FasterWhisperEngine:
             supported = set()
         if not supported or compute_type in supported or compute_type == "auto":
             return compute_type
-        if fallback:
-            return default
         raise ModelUnavailable(
             f"SCRIBE_WHISPER_COMPUTE_TYPE={compute_type} is not supported on {device} here; "
             f"supported: {', '.join(sorted(supported))} (or 'default')."
@@ -295,9 +257,9 @@ class FasterWhisperEngine:
 
         Loads the model (the language check needs it). Raises ``InvalidRequest``.
         """
-        self.load()
+        languages = self._loaded.get().languages
         return {
-            "language": self._language(options.language),
+            "language": self._language(options.language, languages),
             "task": "transcribe",
             "beam_size": self._beam_size,
             "temperature": _temperatures(options.temperature)
@@ -321,7 +283,7 @@ class FasterWhisperEngine:
         kwargs = self.transcribe_kwargs(options)
         duration = audio.duration
         samples = np.ascontiguousarray(audio.samples, dtype=np.float32).reshape(-1)
-        if self._skip_silence and not self._vad_filter and not _has_speech(samples):
+        if not self._vad_filter and not _has_speech(samples):
             return AsrResult(language=kwargs["language"] or "en", duration=duration, segments=())
         try:
             raw_segments, info = model.transcribe(samples, **kwargs)
@@ -338,13 +300,14 @@ class FasterWhisperEngine:
                 on_segment(segment)
         return AsrResult(language=info.language, duration=duration, segments=tuple(segments))
 
-    def _language(self, language: str | None) -> str | None:
+    @staticmethod
+    def _language(language: str | None, languages: frozenset[str]) -> str | None:
         if language is None or not language.strip():
             return None
         code = language.strip().lower()
-        if code in self._languages:
+        if code in languages:
             return code
-        if self._languages == {"en"}:
+        if languages == {"en"}:
             raise InvalidRequest(
                 f"This Whisper model only transcribes English, but language={language!r} was "
                 "requested. Use language=en, omit it, or configure a multilingual model "

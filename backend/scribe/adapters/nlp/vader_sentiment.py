@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from typing import Any
 
+from scribe.adapters.lazy import Lazy
 from scribe.domain.errors import ModelUnavailable
 from scribe.domain.insights import Sentiment
 from scribe.domain.options import TranscriptionOptions
@@ -14,23 +14,16 @@ from scribe.domain.transcript import Transcript
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
 
-_analyzer: Any = None
-_lock = threading.Lock()
-
 
 def _load_analyzer() -> Any:
-    global _analyzer
-    with _lock:
-        if _analyzer is None:
-            try:
-                from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-            except ImportError as exc:
-                raise ModelUnavailable(
-                    "Sentiment detection needs vaderSentiment, which is not installed. "
-                    "Install it with `pip install vaderSentiment==3.3.2`."
-                ) from exc
-            _analyzer = SentimentIntensityAnalyzer()
-        return _analyzer
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError as exc:
+        raise ModelUnavailable(
+            "Sentiment detection needs vaderSentiment, which is not installed. "
+            "Install it with `pip install vaderSentiment==3.3.2`."
+        ) from exc
+    return SentimentIntensityAnalyzer()
 
 
 def label_for(score: float) -> str:
@@ -50,9 +43,12 @@ class VaderSentimentAnalyzer:
     saturates towards +-1 on long texts, so one score of a long call would say little.
     """
 
+    def __init__(self) -> None:
+        self._analyzer: Lazy[Any] = Lazy(_load_analyzer)
+
     def load(self) -> None:
         """Load the lexicon now (it is small and quick)."""
-        _load_analyzer()
+        self._analyzer.get()
 
     def validate(self, options: TranscriptionOptions) -> None:
         """Every request this step can be asked for is valid."""
@@ -61,7 +57,7 @@ class VaderSentimentAnalyzer:
         return options.detect_sentiment
 
     def apply(self, transcript: Transcript, options: TranscriptionOptions) -> Transcript:
-        analyzer = _load_analyzer()
+        analyzer = self._analyzer.get()
         if transcript.paragraphs is not None:
             parts = [(p.start, p.end, p.speaker, p.text) for p in transcript.paragraphs]
         else:

@@ -1,5 +1,5 @@
 """Embedded diarization: offline and on the CPU, with models that ship inside Python packages."""
 
-from .diarizer import EmbeddedDiarizer
+from .diarizer import EmbeddedDiarizer, EmbeddedSettings
 
-__all__ = ["EmbeddedDiarizer"]
+__all__ = ["EmbeddedDiarizer", "EmbeddedSettings"]

@@ -2,22 +2,50 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
+from scribe.adapters.diarization.voiceprints import match_voiceprints
+from scribe.adapters.lazy import Lazy
 from scribe.domain.audio import SAMPLE_RATE, Audio
-from scribe.domain.errors import InvalidAudio, ModelUnavailable
+from scribe.domain.errors import InvalidAudio
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import SpeakerTurn
 
 from .clustering import ClusterSettings, cluster
 from .embeddings import CamPlusPlusEncoder, FloatArray
-from .identify import match_speakers
 from .turns import Region, make_windows, windows_to_turns
 from .vad import SpeechDetector, VadSettings
+
+
+@dataclass(frozen=True)
+class EmbeddedSettings:
+    """The embedded diarizer's tuning: the values research/diarization-embedded.md chose.
+
+    Times in seconds. ``scripts/eval_diarizer.py --set NAME=VALUE`` scores other values.
+    ``threads`` > 0 sets torch's intra-op thread count (process-wide) at load time; 0 leaves it.
+    The default, 1, is deliberate: the diarizer runs beside the ASR engine, and CAM++ with two
+    OpenMP threads on two busy cores ran 2-30 times slower than with one.
+    """
+
+    window: float = 1.5
+    hop: float = 0.75
+    min_window: float = 0.4
+    min_turn: float = 0.0
+    vad_threshold: float = 0.3
+    vad_min_silence: float = 0.2
+    vad_pad: float = 0.15
+    max_speakers: int = 10
+    merge_similarity: float = 0.85
+    identify_threshold: float = 0.7
+    threads: int = 1
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if self.window <= 0 or self.hop <= 0 or self.hop > self.window:
+            raise ValueError("window and hop must be positive, with hop <= window")
 
 
 class EmbeddedDiarizer:
@@ -30,48 +58,21 @@ class EmbeddedDiarizer:
       :class:`SpeakerHints`, then merging near-identical clusters and a nearest-centroid pass.
     - Turns: each 10 ms of speech takes the speaker of the window whose centre is nearest.
 
-    ``threads`` > 0 sets torch's intra-op thread count (process-wide) at load time; 0 leaves it.
-    The default, 1, is deliberate: the diarizer runs beside the ASR engine, and CAM++ with two
-    OpenMP threads on two busy cores ran 2-30 times slower than with one.
-    Thread-safe: one loaded encoder serves concurrent calls.
+    It runs on the CPU whatever ``SCRIBE_DEVICE`` says. Thread-safe: one loaded encoder serves
+    concurrent calls.
     """
 
-    def __init__(
-        self,
-        device: str = "cpu",
-        *,
-        window: float = 1.5,
-        hop: float = 0.75,
-        min_window: float = 0.4,
-        min_turn: float = 0.0,
-        vad_threshold: float = 0.3,
-        vad_min_silence: float = 0.2,
-        vad_pad: float = 0.15,
-        max_speakers: int = 10,
-        merge_similarity: float = 0.85,
-        identify_threshold: float = 0.7,
-        threads: int = 1,
-        batch_size: int = 32,
-        encoder_weights: str | Path | None = None,
-    ) -> None:
-        if window <= 0 or hop <= 0 or hop > window:
-            raise ValueError("window and hop must be positive, with hop <= window")
-        self.device = device
-        self.window = window
-        self.hop = hop
-        self.min_window = max(min_window, 0.05)
-        self.min_turn = min_turn
-        self.identify_threshold = identify_threshold
-        self.threads = threads
+    def __init__(self, settings: EmbeddedSettings | None = None) -> None:
+        s = self.settings = settings or EmbeddedSettings()
+        self.min_window = max(s.min_window, 0.05)
         self.cluster_settings = ClusterSettings(
-            max_speakers=max_speakers, merge_similarity=merge_similarity
+            max_speakers=s.max_speakers, merge_similarity=s.merge_similarity
         )
         self._vad = SpeechDetector(
-            VadSettings(threshold=vad_threshold, min_silence=vad_min_silence, pad=vad_pad)
+            VadSettings(threshold=s.vad_threshold, min_silence=s.vad_min_silence, pad=s.vad_pad)
         )
-        self._encoder = CamPlusPlusEncoder(encoder_weights, batch_size=batch_size)
-        self._lock = threading.Lock()
-        self._loaded = False
+        self._encoder = CamPlusPlusEncoder(batch_size=s.batch_size)
+        self._ready: Lazy[None] = Lazy(self._load)
 
     @property
     def name(self) -> str:
@@ -79,23 +80,15 @@ class EmbeddedDiarizer:
 
     def load(self) -> None:
         """Load the VAD and the speaker encoder once (idempotent, thread-safe)."""
-        if self._loaded:
-            return
-        with self._lock:
-            if self._loaded:
-                return
-            if self.device not in ("cpu", "auto"):
-                raise ModelUnavailable(
-                    f"The embedded diarizer runs on the CPU only, not on '{self.device}'. "
-                    "Use device 'cpu', or the pyannote diarizer on a GPU."
-                )
-            self._vad.load()
-            self._encoder.load()
-            if self.threads > 0:
-                import torch
+        self._ready.get()
 
-                torch.set_num_threads(self.threads)
-            self._loaded = True
+    def _load(self) -> None:
+        self._vad.load()
+        self._encoder.load()
+        if self.settings.threads > 0:
+            import torch
+
+            torch.set_num_threads(self.settings.threads)
 
     def speech_regions(self, audio: Audio) -> list[Region]:
         """Where someone speaks, by the VAD (seconds)."""
@@ -108,7 +101,7 @@ class EmbeddedDiarizer:
         regions = self.speech_regions(audio)
         if not regions:
             return []
-        windows = make_windows(regions, self.window, self.hop, self.min_window)
+        windows = make_windows(regions, self.settings.window, self.settings.hop, self.min_window)
         flat = [w for region in windows for w in region]
         if not flat:
             # only speech too short to embed: one speaker is the best guess
@@ -121,7 +114,7 @@ class EmbeddedDiarizer:
             max_speakers=hints.max_speakers,
             settings=self.cluster_settings,
         )
-        return windows_to_turns(regions, windows, labels.tolist(), self.min_turn)
+        return windows_to_turns(regions, windows, labels.tolist(), self.settings.min_turn)
 
     def identify(
         self, audio: Audio, turns: Sequence[SpeakerTurn], known: Sequence[KnownSpeaker]
@@ -130,8 +123,8 @@ class EmbeddedDiarizer:
 
         Each label's voice is the mean embedding of windows over its turns; each known
         speaker's is the mean over windows of the speech in their reference clip. Labels are
-        matched one-to-one (Hungarian); a match less similar than ``identify_threshold``
-        leaves the label as it was.
+        matched one-to-one (Hungarian, ``voiceprints.match_voiceprints``); a match less similar
+        than ``identify_threshold`` leaves the label as it was.
         """
         if not turns or not known:
             return {}
@@ -157,13 +150,15 @@ class EmbeddedDiarizer:
                     code="reference_too_short",
                 )
             references[speaker.name] = vector
-        return match_speakers(voices, references, self.identify_threshold)
+        return match_voiceprints(voices, references, self.settings.identify_threshold)
 
     def _voice(self, audio: Audio, spans: Sequence[Region], limit: int = 64) -> FloatArray | None:
         """Mean window embedding over ``spans`` (at most ``limit`` windows, evenly spread)."""
         windows = [
             w
-            for region in make_windows(spans, self.window, self.hop, self.min_window)
+            for region in make_windows(
+                spans, self.settings.window, self.settings.hop, self.min_window
+            )
             for w in region
         ]
         if not windows:

