@@ -12,6 +12,9 @@ PY="${PYTHON:-python3}"
 # their adapters are tested too (with tiny random-weight models built by the tests).
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[gpu,test]"
 
+# The second real client of the end-to-end tests: the official openai Node SDK, from the lock file.
+npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYANNOTE_METRICS_ENABLED=false
 export SCRIBE_CACHE_DIR="${SCRIBE_CACHE_DIR:-$HOME/.cache/scribe}"
 

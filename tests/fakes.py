@@ -20,10 +20,10 @@ from scribe.domain.caller import ANONYMOUS_KEY_ID
 from scribe.domain.errors import InvalidAudio, InvalidRequest
 from scribe.domain.keys import ApiKey
 from scribe.domain.limits import WindowState
-from scribe.domain.options import KnownSpeaker, SpeakerHints, TranscriptionOptions
+from scribe.domain.options import KnownSpeaker, SpeakerHints, Task, TranscriptionOptions
 from scribe.domain.transcript import AsrResult, Diarization, Segment, SpeakerTurn, Word
 from scribe.domain.usage import UsageDay, UsageEntry
-from scribe.ports.asr_engine import SegmentCallback
+from scribe.ports.asr_engine import AsrCapabilities, SegmentCallback
 from scribe.ports.post_processor import PostProcessor
 
 
@@ -69,7 +69,7 @@ def words_over(text: str, start: float, end: float) -> tuple[Word, ...]:
     tokens = text.split()
     step = (end - start) / max(1, len(tokens))
     return tuple(
-        Word(start + i * step, start + (i + 1) * step, " " + token)
+        Word(start + i * step, start + (i + 1) * step, " " + token, probability=0.9)
         for i, token in enumerate(tokens)
     )
 
@@ -106,6 +106,11 @@ class FakeAsr:
     )
     name: str = "fake-asr"
     language: str = "en"
+    capabilities: AsrCapabilities = field(
+        default_factory=lambda: AsrCapabilities(
+            translate=True, word_probabilities=True, languages=frozenset({"en", "fr"})
+        )
+    )
     delay: float = 0.0
     barrier: threading.Barrier | None = None
     calls: list[TranscriptionOptions] = field(default_factory=list)
@@ -133,13 +138,15 @@ class FakeAsr:
         options: TranscriptionOptions,
         on_segment: SegmentCallback | None,
     ) -> AsrResult:
-        if options.language not in (None, "en", "fr"):
+        if options.language not in (None, *(self.capabilities.languages or ())):
             raise InvalidRequest(f"Unsupported language '{options.language}'.", param="language")
         segments = []
         for i, (start, end, text) in enumerate(self.script):
             if start >= audio.duration:
                 break
             time.sleep(self.delay / max(1, len(self.script)))
+            if options.task is Task.TRANSLATE:
+                text = f"[en] {text}"
             words = words_over(text, start, end) if options.needs_word_times else ()
             segment = Segment(
                 id=i, start=start, end=min(end, audio.duration), text=" " + text, words=words
@@ -190,10 +197,14 @@ class FakeDiarizer:
 class RecordingProgress:
     segments: list[Segment] = field(default_factory=list)
     progress: list[tuple[float, str]] = field(default_factory=list)
+    attributed: list[Segment] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_segment(self, segment: Segment) -> None:
         self.segments.append(segment)
+
+    def on_attributed(self, segment: Segment) -> None:
+        self.attributed.append(segment)
 
     def on_progress(self, fraction: float, stage: str) -> None:
         with self.lock:

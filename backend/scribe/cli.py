@@ -12,6 +12,7 @@ from typing import TextIO
 
 from scribe import __version__
 from scribe.domain.errors import ScribeError
+from scribe.domain.options import Task
 from scribe.domain.response_format import ResponseFormat
 from scribe.domain.transcript import Segment
 
@@ -19,6 +20,7 @@ EPILOG = """\
 examples:
   scribe serve                                  # API on http://127.0.0.1:20301 (docs at /docs)
   scribe transcribe talk.mp3 --format srt -o talk.srt
+  scribe transcribe interview_fr.m4a --task translate   # English text from any language
   scribe transcribe call.wav --format verbose_json --num-speakers 2 --paragraphs
   scribe eval ../shared/eval/manifest.json      # WER, DER and speaker accuracy per clip
   scribe keys create --name laptop              # prints a new API key, once
@@ -70,8 +72,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
     tr.add_argument("--model", help="engine id (see `GET /v1/models`); default: the first engine")
-    tr.add_argument("--language", help="ISO-639-1 code such as `en`; default: detect")
+    tr.add_argument(
+        "--task",
+        default=Task.TRANSCRIBE.value,
+        choices=[t.value for t in Task],
+        help="`translate`: English text from speech in any language (Whisper engines)",
+    )
+    tr.add_argument("--language", help="ISO-639-1 code such as `en` (or `en-US`); default: detect")
     tr.add_argument("--prompt", help="text to guide spelling and style")
+    tr.add_argument(
+        "--keyword",
+        action="append",
+        default=[],
+        dest="keywords",
+        metavar="WORD",
+        help="a word or phrase to favour (repeatable; Whisper engines)",
+    )
     tr.add_argument("--words", action="store_true", help="include words in verbose_json")
     diarize = tr.add_mutually_exclusive_group()
     diarize.add_argument(
@@ -189,12 +205,17 @@ def _since(value: str) -> date:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    # `transcribe` and `keys` print results on stdout: keep the log to warnings unless asked.
+    # `transcribe`, `keys` and `db` print results on stdout: keep the log to warnings unless asked.
     default_level = "warning" if args.command in ("transcribe", "keys", "db") else "info"
-    logging.basicConfig(
-        level=os.environ.get("SCRIBE_LOG_LEVEL", default_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = os.environ.get("SCRIBE_LOG_LEVEL", default_level).upper()
+    if args.command == "serve":
+        from logging.config import dictConfig
+
+        from scribe.api.request_context import logging_config
+
+        dictConfig(logging_config(level))  # request ids on every line
+    else:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin otherwise
     try:
         if args.command == "serve":
@@ -243,8 +264,14 @@ def _serve(args: argparse.Namespace) -> int:
             )
 
     app = create_app(services, on_loaded=on_loaded)
+    from scribe.api.request_context import logging_config
+
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level=settings.log_level.lower()
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        log_config=logging_config(settings.log_level),
     )
     server = uvicorn.Server(config)
     server.run()
@@ -262,6 +289,9 @@ class _ProgressBar:
             self._bar = tqdm(total=100, unit="%", desc="transcribing", file=sys.stderr, leave=False)
 
     def on_segment(self, segment: Segment) -> None:
+        pass
+
+    def on_attributed(self, segment: Segment) -> None:
         pass
 
     def on_progress(self, fraction: float, stage: str) -> None:
@@ -284,13 +314,16 @@ def _transcribe(args: argparse.Namespace) -> int:
         return 2
     services = build_services()
     response_format = ResponseFormat(args.format)
+    words = args.words and response_format is ResponseFormat.VERBOSE_JSON
     options = services.options.build(
         TranscriptionRequest(
             model=args.model,
+            task=Task(args.task),
             language=args.language,
             prompt=args.prompt,
+            keywords=tuple(args.keywords),
             response_format=response_format,
-            word_timestamps=args.words,
+            timestamp_granularities=("word", "segment") if words else (),
             diarize=args.diarize,
             num_speakers=args.num_speakers,
             min_speakers=args.min_speakers,
@@ -313,7 +346,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         transcript = services.transcribe.transcribe(audio, options, bar)
     finally:
         bar.close()
-    body = formats.render(transcript, response_format, words=args.words)
+    body = formats.render(transcript, response_format, options)
     _write(body, args.output)
     return 0
 

@@ -147,7 +147,9 @@ class Settings(BaseSettings):
         description="Diarizer: `embedded` (CPU, offline, bundled weights), `pyannote`, or `none`.",
     )
     diarize_by_default: bool = Field(
-        True, description="Diarize requests that do not say `diarize` (when a diarizer is on)."
+        True,
+        description="Diarize requests that do not say `diarize` (when a diarizer is on). "
+        "Requests naming one of OpenAI's model ids get speakers only when they ask.",
     )
 
     pyannote_pipeline: str = Field(

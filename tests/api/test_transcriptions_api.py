@@ -42,7 +42,7 @@ def test_verbose_json_with_words_and_speakers(client: TestClient) -> None:
         client,
         {"response_format": "verbose_json", "timestamp_granularities[]": ["word", "segment"]},
     ).json()
-    assert body["language"] == "en" and body["duration"] == 4.0
+    assert body["language"] == "english" and body["duration"] == 4.0
     assert [s["speaker"] for s in body["segments"]] == ["SPEAKER_00", "SPEAKER_01"]
     assert body["words"][0]["word"] == "Hello" and body["words"][0]["speaker"] == "SPEAKER_00"
     assert body["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
@@ -65,18 +65,35 @@ def test_diarize_false_gives_plain_text(client: TestClient) -> None:
     assert response.text == "Hello there, how are you? I am fine, thank you.\n"
 
 
-def test_streaming_emits_deltas_segments_and_done(client: TestClient) -> None:
+def stream_events(client: TestClient, data: dict[str, Any]) -> list[dict[str, Any]]:
     with client.stream(
-        "POST", URL, data={"stream": "true"}, files={"file": ("a.wav", wav_bytes(4))}
+        "POST", URL, data={"stream": "true", **data}, files={"file": ("a.wav", wav_bytes(4))}
     ) as r:
+        assert r.status_code == 200, r.read()
         assert r.headers["content-type"].startswith("text/event-stream")
-        events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
+        return [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
+
+
+def test_streaming_emits_deltas_then_done(client: TestClient) -> None:
+    events = stream_events(client, {})
     types = [e["type"] for e in events]
-    assert types == ["transcript.text.delta"] * 2 + ["transcript.text.segment"] * 2 + [
+    assert types == ["transcript.text.delta"] * 2 + ["transcript.text.done"]
+    assert "".join(e["delta"] for e in events[:2]) == events[-1]["text"]
+    assert [e["segment_id"] for e in events[:2]] == ["seg_0", "seg_1"]
+    usage = events[-1]["usage"]
+    assert usage["type"] == "tokens" and usage["seconds"] == 4.0
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+
+
+def test_a_diarized_stream_sends_each_segment_after_its_deltas(client: TestClient) -> None:
+    events = stream_events(client, {"response_format": "diarized_json", "model": "whisper-1"})
+    types = [e["type"] for e in events]
+    assert types == ["transcript.text.delta", "transcript.text.segment"] * 2 + [
         "transcript.text.done"
     ]
-    assert "".join(e["delta"] for e in events[:2]) == events[-1]["text"]
-    assert events[2]["speaker"] == "SPEAKER_00"
+    assert events[0]["segment_id"] == events[1]["id"] == "seg_0"
+    assert events[2]["segment_id"] == events[3]["id"] == "seg_1"
+    assert [events[1]["speaker"], events[3]["speaker"]] == ["A", "B"]
 
 
 def test_known_speakers_are_named(client: TestClient, services: Any) -> None:
@@ -91,7 +108,7 @@ def test_known_speakers_are_named(client: TestClient, services: Any) -> None:
             "known_speaker_references[]": [reference],
         },
     ).json()
-    assert [s["speaker"] for s in body["segments"]] == ["Ada", "SPEAKER_00"]
+    assert [s["speaker"] for s in body["segments"]] == ["Ada", "A"]
 
 
 @pytest.mark.parametrize(
@@ -110,8 +127,26 @@ def test_known_speakers_are_named(client: TestClient, services: Any) -> None:
         (
             {"timestamp_granularities[]": "char", "response_format": "verbose_json"},
             None,
-            "timestamp_granularities[]",
+            "timestamp_granularities",
         ),
+        ({"timestamp_granularities": "word"}, None, "timestamp_granularities"),
+        ({"include[]": "everything"}, None, "include"),
+        ({"include[]": "logprobs", "response_format": "text"}, None, "include"),
+        ({"chunking_strategy": "manual"}, None, "chunking_strategy"),
+        ({"chunking_strategy[type]": "client_vad"}, None, "chunking_strategy"),
+        (
+            {"chunking_strategy[type]": "server_vad", "chunking_strategy[threshold]": "2"},
+            None,
+            "chunking_strategy",
+        ),
+        (
+            {"chunking_strategy[type]": "server_vad", "chunking_strategy[threshold]": "x"},
+            None,
+            "chunking_strategy",
+        ),
+        ({"languages[]": ["en", "xx"]}, None, "languages"),
+        ({"language": "de"}, None, "language"),
+        ({"num_speakers": "0", "model": "whisper-1"}, None, "num_speakers"),
         ({"known_speaker_names[]": "Ada"}, None, "known_speaker_references"),
         (
             {"known_speaker_names[]": "Ada", "known_speaker_references[]": "http://x"},
@@ -174,7 +209,9 @@ def test_models_lists_engines_and_openai_aliases(client: TestClient) -> None:
     ids = [m["id"] for m in client.get("/v1/models").json()["data"]]
     assert ids[0] == "fake-asr" and "whisper-1" in ids
     assert client.get("/v1/models/fake-asr").json()["id"] == "fake-asr"
-    assert_openai_error(client.get("/v1/models/nope"), 400, "model")
+    assert "gpt-4o-mini-transcribe-2025-12-15" in ids and "gpt-transcribe" in ids
+    error = assert_openai_error(client.get("/v1/models/nope"), 404, "model")
+    assert error["code"] == "model_not_found"
 
 
 def test_unknown_route_is_openai_shaped_404(client: TestClient) -> None:
@@ -202,7 +239,7 @@ def test_every_format_parses_with_the_openai_sdk(client: TestClient) -> None:
     diarized = sdk.audio.transcriptions.create(
         model="whisper-1", file=audio, response_format="diarized_json"
     )
-    assert diarized.segments[1].speaker == "SPEAKER_01"
+    assert diarized.segments[1].speaker == "B"
     for fmt in ("text", "srt", "vtt"):
         out = sdk.audio.transcriptions.create(model="whisper-1", file=audio, response_format=fmt)
         assert isinstance(out, str) and "Hello" in out
@@ -210,22 +247,34 @@ def test_every_format_parses_with_the_openai_sdk(client: TestClient) -> None:
     assert events[-1].type == "transcript.text.done"
 
 
-def test_an_engine_failure_in_a_stream_becomes_an_error_event() -> None:
+def test_an_engine_failure_before_the_first_event_keeps_its_status() -> None:
     class Broken(FakeAsr):
         def transcribe(self, *a: Any, **k: Any) -> Any:
             raise RuntimeError("boom")
 
     services: Any = fake_services(asr=Broken(name="broken"))
     services.warm_up.run()
-    with (
-        TestClient(create_app(services), raise_server_exceptions=False) as client,
-        client.stream(
-            "POST", URL, data={"stream": "true"}, files={"file": ("a.wav", wav_bytes(2))}
-        ) as r,
-    ):
-        events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
-        assert events[-1]["type"] == "error"
-        assert post(client).status_code == 500
+    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        data = {"stream": "true"}
+        assert_openai_error(post(client, data), 500, None)
+        assert_openai_error(post(client), 500, None)
+
+
+def test_an_engine_failure_mid_stream_becomes_an_error_event() -> None:
+    class Halfway(FakeAsr):
+        def _transcribe(self, audio: Any, options: Any, on_segment: Any) -> Any:
+            def first_only(segment: Any) -> None:
+                on_segment(segment)
+                raise RuntimeError("boom")
+
+            return super()._transcribe(audio, options, first_only)
+
+    services: Any = fake_services(asr=Halfway(name="halfway"))
+    services.warm_up.run()
+    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        events = stream_events(client, {"diarize": "false"})
+    assert [e["type"] for e in events] == ["transcript.text.delta", "error"]
+    assert events[-1]["error"]["type"] == "server_error"
 
 
 def test_text_rules_paragraphs_and_sentiment_through_the_api(tmp_path: Any) -> None:

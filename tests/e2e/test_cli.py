@@ -85,3 +85,14 @@ def test_eval_scores_a_manifest(eval_dir: Path, tmp_path: Path) -> None:
     wer_, der, word_accuracy = (float(c.rstrip("%")) for c in (cells[3], cells[4], cells[6]))
     assert wer_ < 30 and der <= 10 and word_accuracy >= 90
     assert out.read_text().strip() == result.stdout.strip()
+
+
+@pytest.mark.slow
+def test_translate_a_file(eval_dir: Path) -> None:
+    result = _scribe(
+        "transcribe", str(eval_dir / "jfk.flac"), "--task", "translate", "--format", "verbose_json"
+    )
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["task"] == "translate" and body["language"] == "english"
+    assert word_error_rate((eval_dir / "jfk.ref.txt").read_text(), body["text"]).wer <= 0.2

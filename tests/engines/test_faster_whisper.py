@@ -24,9 +24,10 @@ from scribe.adapters.asr.bundled_whisper import (
 from scribe.adapters.asr.faster_whisper_engine import FasterWhisperEngine
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import Cancelled, InvalidRequest, ModelUnavailable
-from scribe.domain.options import TranscriptionOptions
+from scribe.domain.options import Task, TranscriptionOptions, VadChunking
 from scribe.domain.transcript import AsrResult, Segment
 from scribe.evaluation import word_error_rate
+from scribe.ports.asr_engine import AsrCapabilities
 from tests.clips import load_clip
 
 EXTRAS = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -401,3 +402,54 @@ def test_invalid_language_and_temperature(engine: FasterWhisperEngine) -> None:
         engine.transcribe(audio, TranscriptionOptions(temperature=1.5))
     assert info.value.param == "temperature"
     assert engine.transcribe_kwargs(TranscriptionOptions(language=" DE "))["language"] == "de"
+
+
+def test_capabilities_before_loading() -> None:
+    multilingual = FasterWhisperEngine("base", cache_dir=Path("/nonexistent"))
+    assert multilingual.capabilities == AsrCapabilities(translate=True, word_probabilities=True)
+    english = FasterWhisperEngine("/models/faster-whisper-tiny.en", cache_dir=Path("/x"))
+    assert not english.capabilities.translate
+
+
+@pytest.mark.slow
+def test_openais_fields_become_whisper_arguments(engine: FasterWhisperEngine) -> None:
+    caps = engine.capabilities
+    assert caps.translate and caps.word_probabilities
+    assert caps.languages is not None and {"en", "de", "yue"} <= caps.languages
+    plain = engine.transcribe_kwargs(TranscriptionOptions())
+    assert plain["task"] == "transcribe" and plain["hotwords"] is None
+    assert plain["vad_filter"] is False and plain["vad_parameters"] is None
+    kwargs = engine.transcribe_kwargs(
+        TranscriptionOptions(
+            task=Task.TRANSLATE,
+            keywords=("Scribe", "pyannote"),
+            chunking=VadChunking(threshold=0.6, prefix_padding_ms=200, silence_duration_ms=300),
+        )
+    )
+    assert kwargs["task"] == "translate" and kwargs["hotwords"] == "Scribe pyannote"
+    assert kwargs["vad_filter"] is True
+    assert kwargs["vad_parameters"] == {
+        "threshold": 0.6,
+        "speech_pad_ms": 200,
+        "min_silence_duration_ms": 300,
+    }
+    auto = engine.transcribe_kwargs(TranscriptionOptions(chunking=VadChunking()))
+    assert auto["vad_filter"] is True and auto["vad_parameters"] == {}
+
+
+@pytest.mark.slow
+def test_translation_logprobs_and_a_restricted_language_guess(
+    engine: FasterWhisperEngine, eval_dir: Path
+) -> None:
+    audio, reference = _reference(eval_dir, "jfk")
+    english = engine.transcribe(audio, TranscriptionOptions(task=Task.TRANSLATE, diarize=False))
+    assert word_error_rate(reference, text_of(english)).wer <= 0.2
+    # Among German and French only, the English speech is taken for one of them.
+    guessed = engine.transcribe(
+        audio.slice(0, 4), TranscriptionOptions(languages=("de", "fr"), diarize=False)
+    )
+    assert guessed.language in ("de", "fr")
+    worded = engine.transcribe(audio, TranscriptionOptions(logprobs=True, diarize=False))
+    probabilities = [w.probability for w in worded.segments[0].words]
+    assert probabilities and all(0 < p <= 1 for p in probabilities)
+    assert len(set(probabilities)) > 1  # real per-word probabilities, not a constant

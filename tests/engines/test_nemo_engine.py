@@ -22,6 +22,7 @@ from scribe.domain.audio import Audio
 from scribe.domain.errors import ModelUnavailable
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.transcript import AsrResult, Segment, Word
+from scribe.ports.asr_engine import AsrCapabilities
 from tests.clips import load_clip
 
 # --- the real NeMo code paths with a tiny model ------------------------------------------------
@@ -126,3 +127,11 @@ def test_hub_name_with_downloads_allowed_but_offline(
         engine.load()
     assert time.monotonic() - started < 20
     assert "offline" in info.value.message and "nvidia/parakeet-tdt-0.6b-v2" in info.value.message
+
+
+def test_capabilities_say_what_parakeet_cannot_do() -> None:
+    v2 = NemoEngine("nvidia/parakeet-tdt-0.6b-v2", device="cpu")
+    assert v2.capabilities == AsrCapabilities(languages=frozenset({"en"}))
+    v3 = NemoEngine("nvidia/parakeet-tdt-0.6b-v3", device="cpu").capabilities
+    assert not v3.translate and not v3.word_probabilities
+    assert v3.languages is not None and {"de", "fr"} <= v3.languages and "ja" not in v3.languages

@@ -1,7 +1,10 @@
 import json
+import math
 
 from scribe.api import formats
 from scribe.domain.insights import Entity, Paragraph, Sentence, Sentiment
+from scribe.domain.options import Task, TranscriptionOptions
+from scribe.domain.response_format import ResponseFormat
 from scribe.domain.transcript import Segment, Transcript, Word
 
 SEGMENTS = (
@@ -65,7 +68,9 @@ def test_verbose_json_has_speakers_words_and_insights_when_asked() -> None:
         sentiment=Sentiment("positive", 0.6),
         segment_sentiments=(Sentiment("positive", 0.6, 0.0, 1.5, "SPEAKER_00", "Hello there."),),
     )
-    body = json.loads(formats.render(t, "verbose_json", words=True))
+    words = TranscriptionOptions(word_timestamps=True)
+    body = json.loads(formats.render(t, ResponseFormat.VERBOSE_JSON, words))
+    assert body["task"] == "transcribe" and body["language"] == "english"
     assert body["segments"][1]["speaker"] == "SPEAKER_01"
     assert body["words"][0] == {
         "word": "Hello",
@@ -77,25 +82,77 @@ def test_verbose_json_has_speakers_words_and_insights_when_asked() -> None:
     assert body["entities"][0]["text"] == "Diane"
     assert body["sentiment"]["overall"]["label"] == "positive"
     assert "paragraphs" not in body
-    plain = json.loads(formats.render(T, "verbose_json"))
+    plain = json.loads(formats.render(T, ResponseFormat.VERBOSE_JSON))
     assert "words" not in plain and "entities" not in plain
+    words_only = TranscriptionOptions(word_timestamps=True, segment_timestamps=False)
+    only = json.loads(formats.render(T, ResponseFormat.VERBOSE_JSON, words_only))
+    assert only["segments"] == [] and only["words"]
+
+
+def test_a_translation_is_in_english_whatever_was_spoken() -> None:
+    t = Transcript("de", 2.0, SEGMENTS[:1], task=Task.TRANSLATE)
+    body = json.loads(formats.render(t, ResponseFormat.VERBOSE_JSON))
+    assert body["task"] == "translate" and body["language"] == "english"
+    german = Transcript("de", 2.0, SEGMENTS[:1])
+    assert json.loads(formats.render(german, ResponseFormat.VERBOSE_JSON))["language"] == "german"
 
 
 def test_diarized_json_follows_openai_shape() -> None:
-    body = json.loads(formats.render(T, "diarized_json"))
+    body = json.loads(formats.render(T, ResponseFormat.DIARIZED_JSON))
     assert body["segments"][0] == {
         "type": "transcript.text.segment",
         "id": "seg_0",
         "start": 0.0,
         "end": 1.5,
         "text": "Hello there.",
-        "speaker": "SPEAKER_00",
+        "speaker": "A",
     }
+    assert [s["speaker"] for s in body["segments"]] == ["A", "B", "B"]
+
+
+def test_diarized_json_keeps_known_names() -> None:
+    named = Transcript("en", 3724.0, (SEGMENTS[0], replace_speaker(SEGMENTS[1], "Ada")))
+    body = json.loads(formats.render(named, ResponseFormat.DIARIZED_JSON))
+    assert [s["speaker"] for s in body["segments"]] == ["A", "Ada"]
+
+
+def replace_speaker(segment: Segment, speaker: str) -> Segment:
+    from dataclasses import replace
+
+    return replace(segment, speaker=speaker)
+
+
+def test_json_has_logprobs_and_languages_only_when_asked() -> None:
+    assert set(json.loads(formats.render(T, ResponseFormat.JSON))) == {"text", "usage"}
+    asked = TranscriptionOptions(logprobs=True, languages=("en", "fr"))
+    body = json.loads(formats.render(T, ResponseFormat.JSON, asked))
+    assert body["languages"] == [{"code": "en"}]
+    assert body["logprobs"][0] == {"token": " Hello", "bytes": list(b" Hello"), "logprob": 0.0}
+    assert len(body["logprobs"]) == len(T.words)
 
 
 def test_stream_events_are_sse_lines() -> None:
     first = formats.delta_event(SEGMENTS[0], True)
     assert first.startswith("data: ") and first.endswith("\n\n")
-    assert json.loads(first[6:]) == {"type": "transcript.text.delta", "delta": "Hello there."}
+    assert json.loads(first[6:]) == {
+        "type": "transcript.text.delta",
+        "delta": "Hello there.",
+        "segment_id": "seg_0",
+    }
     assert json.loads(formats.delta_event(SEGMENTS[2], False)[6:])["delta"] == " And you?"
-    assert json.loads(formats.done_event(T)[6:])["text"] == T.text
+    assert json.loads(formats.segment_event(SEGMENTS[1])[6:])["speaker"] == "B"
+    done = json.loads(formats.done_event(T)[6:])
+    assert done["text"] == T.text
+    usage = done["usage"]
+    assert usage["type"] == "tokens" and usage["seconds"] == 3724.0
+    assert usage["input_tokens"] == 3724 * formats.AUDIO_TOKENS_PER_SECOND
+    assert usage["output_tokens"] == 7  # words, as the segments carry no tokens
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+
+
+def test_stream_logprobs_come_from_word_probabilities() -> None:
+    segment = Segment(0, 0.0, 1.0, " Hi.", (Word(0.0, 1.0, " Hi.", probability=0.5),))
+    delta = json.loads(formats.delta_event(segment, True, TranscriptionOptions(logprobs=True))[6:])
+    assert delta["logprobs"] == [
+        {"token": " Hi.", "bytes": list(b" Hi."), "logprob": round(math.log(0.5), 4)}
+    ]

@@ -107,3 +107,33 @@ def test_silent_speakers_are_numbered_after_the_talking_ones() -> None:
     seg = _segment([(2.1, 2.5, "only")])
     labels = speaker_labels(assign_speakers([seg], TURNS), [*TURNS, SpeakerTurn(7, 8, "z")])
     assert labels == {"y": "SPEAKER_00", "x": "SPEAKER_01", "z": "SPEAKER_02"}
+
+
+def test_letter_labels_are_openais() -> None:
+    from scribe.domain.speakers import letter_label
+
+    assert [letter_label(f"SPEAKER_{i:02d}") for i in (0, 1, 25, 26, 27, 51, 52)] == [
+        "A",
+        "B",
+        "Z",
+        "AA",
+        "AB",
+        "AZ",
+        "BA",
+    ]
+    assert letter_label("Diane") == "Diane" and letter_label("SPEAKER_X") == "SPEAKER_X"
+
+
+def test_labelling_piece_by_piece_gives_the_labels_of_the_whole() -> None:
+    from scribe.domain.speakers import SpeakerLabeler, speaker_labels
+
+    turns = [SpeakerTurn(0, 1, "z"), SpeakerTurn(1, 2, "k"), SpeakerTurn(2, 3, "q")]
+    segments = [
+        Segment(0, 0, 1, " a", (Word(0, 1, " a", speaker="k"),), "k"),
+        Segment(1, 1, 2, " b", (Word(1, 2, " b", speaker="z"),), "z"),
+    ]
+    whole = speaker_labels(segments, turns, {"z": "Zoe"})
+    labeler = SpeakerLabeler({"z": "Zoe"})
+    pieces = [s for segment in segments for s in labeler.relabel([segment])]
+    assert labeler.finish(turns) == whole == {"k": "SPEAKER_00", "z": "Zoe", "q": "SPEAKER_01"}
+    assert [s.speaker for s in pieces] == ["SPEAKER_00", "Zoe"]

@@ -1,12 +1,15 @@
 import io
 import threading
+import time
 from dataclasses import replace
 
 import pytest
 
-from scribe.domain.errors import InvalidAudio, UnknownModel
-from scribe.domain.options import KnownSpeaker, SpeakerHints, TranscriptionOptions
-from scribe.domain.transcript import SpeakerTurn, Transcript
+from scribe.domain.audio import Audio
+from scribe.domain.cancellation import CancelToken
+from scribe.domain.errors import Cancelled, InvalidAudio, UnknownModel
+from scribe.domain.options import KnownSpeaker, SpeakerHints, Task, TranscriptionOptions
+from scribe.domain.transcript import Segment, SpeakerTurn, Transcript
 from scribe.ports.progress import ProgressSink
 from scribe.use_cases.engines import AsrEngines
 from scribe.use_cases.transcribe import TranscribeAudio
@@ -171,3 +174,110 @@ def test_the_diarizer_turns_come_back_with_the_final_labels() -> None:
     diarizer = FakeDiarizer(turns=[SpeakerTurn(0, 2, "b"), SpeakerTurn(2, 4, "a")])
     result = _run(_use_case(diarizer=diarizer))
     assert result.turns == (SpeakerTurn(0, 2, "SPEAKER_00"), SpeakerTurn(2, 4, "SPEAKER_01"))
+
+
+class _Log:
+    """A ProgressSink that records what it got, in order, from any thread."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int, str | None]] = []
+
+    def on_segment(self, segment: Segment) -> None:
+        self.events.append(("decoded", segment.id, segment.speaker))
+
+    def on_attributed(self, segment: Segment) -> None:
+        self.events.append(("attributed", segment.id, segment.speaker))
+
+    def on_progress(self, fraction: float, stage: str) -> None:
+        pass
+
+
+def test_attributed_segments_are_those_of_the_result() -> None:
+    # The second decoded segment is split between two speakers.
+    asr = FakeAsr(script=((0.0, 2.0, "one two"), (2.0, 4.0, "three four five six")))
+    diarizer = FakeDiarizer(
+        turns=[SpeakerTurn(0, 2, "x"), SpeakerTurn(2, 3, "y"), SpeakerTurn(3, 4, "x")]
+    )
+    log = _Log()
+    result = _run(_use_case(asr, diarizer), OPTIONS, log)
+    attributed = [(i, s) for kind, i, s in log.events if kind == "attributed"]
+    assert attributed == [(s.id, s.speaker) for s in result.segments]
+    assert [s.speaker for s in result.segments] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
+
+
+def test_segments_are_attributed_while_decoding_once_the_turns_are_known() -> None:
+    asr = FakeAsr(delay=0.3)  # the diarizer finishes long before the second segment
+    log = _Log()
+    _run(_use_case(asr, FakeDiarizer()), OPTIONS, log)
+    kinds = [kind for kind, _, _ in log.events]
+    assert kinds == ["decoded", "attributed", "decoded", "attributed"]
+
+
+def test_segments_wait_for_a_slow_diarizer() -> None:
+    gate = threading.Event()
+
+    class Slow(FakeDiarizer):
+        def diarize(self, audio: Audio, hints: SpeakerHints) -> list[SpeakerTurn]:
+            gate.wait(5)
+            return super().diarize(audio, hints)
+
+    log = _Log()
+
+    class Opening(_Log):
+        def on_segment(self, segment: Segment) -> None:
+            log.on_segment(segment)
+            if segment.id == 1:
+                gate.set()  # the turns come only after everything is decoded
+
+        def on_attributed(self, segment: Segment) -> None:
+            log.on_attributed(segment)
+
+    _run(_use_case(diarizer=Slow()), OPTIONS, Opening())
+    assert [kind for kind, _, _ in log.events] == ["decoded"] * 2 + ["attributed"] * 2
+
+
+def test_a_cancelled_transcription_stops_at_the_next_segment() -> None:
+    token = CancelToken()
+    asr = FakeAsr()
+
+    class CancelOnFirst(RecordingProgress):
+        def on_segment(self, segment: Segment) -> None:
+            super().on_segment(segment)
+            token.cancel("gone")
+
+    progress = CancelOnFirst()
+    use_case = _use_case(asr, FakeDiarizer())
+    audio = use_case.decode(io.BytesIO(wav_bytes(4)))
+    with pytest.raises(Cancelled) as err:
+        use_case.transcribe(audio, OPTIONS, progress, token)
+    assert err.value.message == "gone" and len(progress.segments) == 1
+
+
+def test_a_request_cancelled_while_waiting_for_a_slot_never_runs() -> None:
+    asr = FakeAsr(delay=1.0)
+    use_case = _use_case(asr, max_concurrent=1)
+    audio = use_case.decode(io.BytesIO(wav_bytes(4)))
+    busy = threading.Thread(target=use_case.transcribe, args=(audio, TranscriptionOptions()))
+    busy.start()
+    while not asr.calls:
+        time.sleep(0.01)
+    token = CancelToken()
+    threading.Timer(0.1, token.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        use_case.transcribe(audio, TranscriptionOptions(diarize=False), cancel=token)
+    assert time.monotonic() - started < 0.8 and len(asr.calls) == 1
+    busy.join()
+    assert use_case.transcribe(audio, TranscriptionOptions(diarize=False)).text  # slot released
+
+
+def test_audio_under_a_tenth_of_a_second_is_refused() -> None:
+    with pytest.raises(InvalidAudio) as err:
+        _use_case().decode(io.BytesIO(wav_bytes(0.002)))
+    assert err.value.code == "audio_too_short" and err.value.param == "file"
+    assert _use_case().decode(io.BytesIO(wav_bytes(0.1))).duration == pytest.approx(0.1)
+
+
+def test_a_translation_says_so() -> None:
+    result = _run(_use_case(), TranscriptionOptions(diarize=False, task=Task.TRANSLATE))
+    assert result.task is Task.TRANSLATE and result.text.startswith("[en]")

@@ -18,6 +18,7 @@ from .auth import get_caller
 from .cors import install_cors
 from .errors import install_error_handlers
 from .request_checks import HeaderLimit, known_form_fields
+from .request_context import RequestContext
 from .routes import health, models, text_rules, transcriptions, usage
 from .security_headers import SecurityHeaders
 from .upload_limit import UploadLimit
@@ -31,8 +32,9 @@ Self-hosted, OpenAI-compatible speech-to-text with speaker diarization.
 
 Point the official `openai` SDK at this server (`base_url="http://HOST:20301/v1"`, and an API key
 from `scribe keys create`, or any key while the server needs none) and call
-`client.audio.transcriptions.create(...)`. Every response format works: `json`, `verbose_json`,
-`diarized_json`, `text`, `srt`, `vtt`, and `stream=true` server-sent events.
+`client.audio.transcriptions.create(...)` or `client.audio.translations.create(...)`. Every
+response format works: `json`, `verbose_json`, `diarized_json`, `text`, `srt`, `vtt`, and
+`stream=true` server-sent events. Every response carries `x-request-id`.
 """
 
 
@@ -68,7 +70,8 @@ def create_app(
     app.add_middleware(AccessGuard, keys=services.keys, metering=services.metering)
     install_cors(app, services.settings.cors_origin_list)
     app.add_middleware(HeaderLimit)
-    app.add_middleware(SecurityHeaders)  # outermost: every response carries them
+    app.add_middleware(SecurityHeaders)  # every response carries them
+    app.add_middleware(RequestContext)  # added last: outermost, so every answer carries the id
     install_error_handlers(app)
     app.include_router(transcriptions.router, dependencies=V1)
     app.include_router(models.router, dependencies=V1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +33,7 @@ _STATUS: list[tuple[type[ScribeError], int, str]] = [
     (FileTooLarge, 413, "invalid_request_error"),
     (InvalidAudio, 400, "invalid_request_error"),
     (InvalidRequest, 400, "invalid_request_error"),
+    (NotFound, 404, "invalid_request_error"),
     (NotReady, 503, "service_unavailable"),
     (ModelUnavailable, 503, "service_unavailable"),
     (ConfigurationError, 503, "service_unavailable"),
@@ -40,18 +42,33 @@ _STATUS: list[tuple[type[ScribeError], int, str]] = [
     (Cancelled, 499, "cancelled"),
     (Unauthenticated, 401, "invalid_request_error"),
     (PermissionDenied, 403, "invalid_request_error"),
-    (NotFound, 404, "invalid_request_error"),
-    (RateLimited, 429, "requests"),
 ]
-# Seconds a client should wait before retrying a 503 (models loading, resources exhausted).
-RETRY_AFTER_UNAVAILABLE = 5
+
+# Retry-After (seconds) on a 503 or 429 whose error gives no better estimate.
+DEFAULT_RETRY_AFTER = {503: 30.0, 429: 1.0}
+
+
+def retry_after_headers(status: int, seconds: float | None = None) -> dict[str, str]:
+    """``Retry-After`` for a 503 or 429 (every one carries it); nothing for other statuses."""
+    if status not in DEFAULT_RETRY_AFTER:
+        return {}
+    wait = DEFAULT_RETRY_AFTER[status] if seconds is None else seconds
+    return {"Retry-After": str(max(1, math.ceil(wait)))}
 
 
 def error_response(
-    status: int, message: str, type_: str, param: str | None = None, code: str | None = None
+    status: int,
+    message: str,
+    type_: str,
+    param: str | None = None,
+    code: str | None = None,
+    *,
+    retry_after: float | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
-    return JSONResponse(body, status_code=status)
+    all_headers = {**(headers or {}), **retry_after_headers(status, retry_after)}
+    return JSONResponse(body, status_code=status, headers=all_headers)
 
 
 def status_of(error: ScribeError) -> tuple[int, str]:
@@ -64,23 +81,20 @@ def status_of(error: ScribeError) -> tuple[int, str]:
     return 500, "server_error"
 
 
-def error_headers(error: ScribeError, status: int) -> dict[str, str]:
-    """Headers an error response carries: every 429 and 503 says when to retry."""
-    if isinstance(error, RateLimited):
-        return {"Retry-After": str(error.retry_after)}
-    if status == 503:
-        return {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
-    if status == 401:
-        return {"WWW-Authenticate": 'Bearer realm="scribe"'}
-    return {}
-
-
 def response_for(error: ScribeError) -> JSONResponse:
-    """The HTTP response for a domain error (for middleware, which runs outside the handlers)."""
+    """The HTTP response for a domain error (also for middleware, which runs outside the
+    handlers): OpenAI's shape, ``Retry-After`` on every 429 and 503, the auth scheme on a 401."""
     status, type_ = status_of(error)
-    response = error_response(status, error.message, type_, error.param, error.code)
-    response.headers.update(error_headers(error, status))
-    return response
+    headers = {"WWW-Authenticate": 'Bearer realm="scribe"'} if status == 401 else None
+    return error_response(
+        status,
+        error.message,
+        type_,
+        error.param,
+        error.code,
+        retry_after=error.retry_after,
+        headers=headers,
+    )
 
 
 def error_payload(error: ScribeError) -> dict[str, object]:
@@ -97,8 +111,11 @@ def _loc_param(loc: tuple[object, ...]) -> str | None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScribeError)
     async def scribe_error(_: Request, exc: ScribeError) -> JSONResponse:
-        if status_of(exc)[0] >= 500:
+        status, _type = status_of(exc)
+        if status >= 500:
             log.error("%s: %s", type(exc).__name__, exc.message)
+        elif isinstance(exc, Cancelled):
+            log.info("cancelled: %s", exc.message)
         return response_for(exc)
 
     @app.exception_handler(RequestValidationError)
@@ -114,10 +131,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own 404 and 405 (with its Allow header) come here too.
         type_ = "invalid_request_error" if exc.status_code < 500 else "server_error"
-        return error_response(exc.status_code, str(exc.detail), type_)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        return error_response(
+            exc.status_code, str(exc.detail), type_, code=code, headers=dict(exc.headers or {})
+        )
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Answered outside the request-id middleware: the id is added here.
         log.exception("unexpected error")
-        return error_response(500, "The server failed unexpectedly; see its log.", "server_error")
+        request_id = getattr(request.state, "request_id", None)
+        return error_response(
+            500,
+            "The server failed unexpectedly; see its log.",
+            "server_error",
+            headers={"x-request-id": request_id} if request_id else None,
+        )

@@ -4,28 +4,42 @@ srt and vtt, plus the server-sent events of a streamed transcription."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Sequence
 from itertools import groupby
 
 from scribe.domain.insights import Sentiment
+from scribe.domain.languages import language_name
+from scribe.domain.options import Task, TranscriptionOptions
 from scribe.domain.response_format import ResponseFormat
-from scribe.domain.transcript import Segment, Transcript
+from scribe.domain.speakers import letter_label
+from scribe.domain.transcript import Segment, Transcript, Word
 
 from .schemas import (
     DiarizedSegmentOut,
     EntityOut,
+    InputTokenDetails,
     Insights,
+    LanguageOut,
+    LogprobOut,
     ParagraphOut,
     SegmentOut,
     SentenceOut,
     SentimentOut,
     SentimentReport,
+    TokenUsage,
     TranscriptionDiarizedJson,
     TranscriptionJson,
     TranscriptionVerboseJson,
     Usage,
     WordOut,
 )
+
+# Whisper's encoder sees audio as one position per 20 ms: the "audio tokens" of the token-shaped
+# usage in a stream's done event.
+AUDIO_TOKENS_PER_SECOND = 50
+_MIN_LOGPROB = -100.0
+_DEFAULT_OPTIONS = TranscriptionOptions()
 
 MEDIA_TYPES: dict[ResponseFormat, str] = {
     ResponseFormat.JSON: "application/json",
@@ -40,16 +54,18 @@ MEDIA_TYPES: dict[ResponseFormat, str] = {
 def render(
     transcript: Transcript,
     response_format: ResponseFormat,
-    *,
-    words: bool = False,
-    segments: bool = True,
+    options: TranscriptionOptions | None = None,
 ) -> str:
-    """The response body in ``response_format``."""
+    """The response body in ``response_format``; ``options`` say which optional parts the
+    request asked for (word and segment timestamps, logprobs, detected languages)."""
+    options = options or _DEFAULT_OPTIONS
     match response_format:
         case ResponseFormat.JSON:
-            return to_json(transcript).model_dump_json(exclude_none=True)
+            return to_json(transcript, options).model_dump_json(exclude_none=True)
         case ResponseFormat.VERBOSE_JSON:
-            body = to_verbose_json(transcript, words=words, segments=segments)
+            body = to_verbose_json(
+                transcript, words=options.word_timestamps, segments=options.segment_timestamps
+            )
             return body.model_dump_json(exclude_none=True)
         case ResponseFormat.DIARIZED_JSON:
             return to_diarized_json(transcript).model_dump_json(exclude_none=True)
@@ -113,10 +129,42 @@ def insights(transcript: Transcript) -> Insights:
     return Insights(paragraphs=paragraphs, entities=entities, sentiment=sentiment)
 
 
-def to_json(transcript: Transcript) -> TranscriptionJson:
+def logprobs(words: Sequence[Word]) -> list[LogprobOut]:
+    """OpenAI's ``logprobs`` from the engine's word probabilities: one entry per word."""
+    return [
+        LogprobOut(
+            token=w.text,
+            bytes=list(w.text.encode("utf-8")),
+            logprob=round(max(_MIN_LOGPROB, math.log(w.probability)), 4)
+            if w.probability > 0
+            else _MIN_LOGPROB,
+        )
+        for w in words
+    ]
+
+
+def languages(transcript: Transcript) -> list[LanguageOut]:
+    """The detected language, as OpenAI's ``languages`` (for requests that sent ``languages``)."""
+    return [LanguageOut(code=transcript.language)] if transcript.language else []
+
+
+def to_json(
+    transcript: Transcript, options: TranscriptionOptions = _DEFAULT_OPTIONS
+) -> TranscriptionJson:
     return TranscriptionJson(
-        text=transcript.text, usage=_usage(transcript), **insights(transcript).model_dump()
+        text=transcript.text,
+        logprobs=logprobs(transcript.words) if options.logprobs else None,
+        languages=languages(transcript) if options.languages else None,
+        usage=_usage(transcript),
+        **insights(transcript).model_dump(),
     )
+
+
+def _language_out(transcript: Transcript) -> str:
+    """OpenAI gives names (``english``); a translation's language is always English."""
+    if transcript.task is Task.TRANSLATE:
+        return "english"
+    return language_name(transcript.language)
 
 
 def to_verbose_json(
@@ -151,7 +199,8 @@ def to_verbose_json(
             for w in transcript.words
         ]
     return TranscriptionVerboseJson(
-        language=transcript.language,
+        task=transcript.task.value,
+        language=_language_out(transcript),
         duration=_r(transcript.duration),
         text=transcript.text,
         # OpenAI always sends segments unless only word granularity was asked for.
@@ -165,6 +214,7 @@ def to_verbose_json(
 
 def to_diarized_json(transcript: Transcript) -> TranscriptionDiarizedJson:
     return TranscriptionDiarizedJson(
+        task=transcript.task.value,
         duration=_r(transcript.duration),
         text=transcript.text,
         segments=[diarized_segment(s) for s in transcript.segments],
@@ -173,13 +223,18 @@ def to_diarized_json(transcript: Transcript) -> TranscriptionDiarizedJson:
     )
 
 
+def segment_id(segment: Segment) -> str:
+    return f"seg_{segment.id}"
+
+
 def diarized_segment(segment: Segment) -> DiarizedSegmentOut:
+    """A segment as OpenAI's diarized_json has it: unnamed speakers are ``A``, ``B``, ..."""
     return DiarizedSegmentOut(
-        id=f"seg_{segment.id}",
+        id=segment_id(segment),
         start=_r(segment.start),
         end=_r(segment.end),
         text=segment.text.strip(),
-        speaker=segment.speaker or "SPEAKER_00",
+        speaker=letter_label(segment.speaker or "SPEAKER_00"),
     )
 
 
@@ -253,21 +308,48 @@ def sse(payload: dict[str, object]) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def delta_event(segment: Segment, first: bool) -> str:
+def delta_event(
+    segment: Segment, first: bool, options: TranscriptionOptions = _DEFAULT_OPTIONS
+) -> str:
+    """``transcript.text.delta``: a segment's text, with the id of the segment it belongs to."""
     text = segment.text.strip()
-    return sse({"type": "transcript.text.delta", "delta": text if first else " " + text})
+    payload: dict[str, object] = {
+        "type": "transcript.text.delta",
+        "delta": text if first else " " + text,
+        "segment_id": segment_id(segment),
+    }
+    if options.logprobs:
+        payload["logprobs"] = [p.model_dump() for p in logprobs(segment.words)]
+    return sse(payload)
 
 
 def segment_event(segment: Segment) -> str:
-    body = diarized_segment(segment).model_dump()
-    return sse(body)
+    """``transcript.text.segment``: a finished speaker segment (diarized_json streams only)."""
+    return sse(diarized_segment(segment).model_dump())
 
 
-def done_event(transcript: Transcript) -> str:
-    payload: dict[str, object] = {
-        "type": "transcript.text.done",
-        "text": transcript.text,
-        "usage": _usage(transcript).model_dump(),
-    }
+def token_usage(transcript: Transcript) -> TokenUsage:
+    """Usage in tokens, as the done event carries it: audio at ``AUDIO_TOKENS_PER_SECOND``,
+    output as the engine's text tokens (or words, for engines that give no tokens)."""
+    audio_tokens = math.ceil(transcript.duration * AUDIO_TOKENS_PER_SECOND)
+    output = sum(len(s.tokens) for s in transcript.segments)
+    if output == 0:
+        output = len(transcript.text.split())
+    return TokenUsage(
+        input_tokens=audio_tokens,
+        output_tokens=output,
+        total_tokens=audio_tokens + output,
+        input_token_details=InputTokenDetails(audio_tokens=audio_tokens, text_tokens=0),
+        seconds=round(transcript.duration, 3),
+    )
+
+
+def done_event(transcript: Transcript, options: TranscriptionOptions = _DEFAULT_OPTIONS) -> str:
+    payload: dict[str, object] = {"type": "transcript.text.done", "text": transcript.text}
+    if options.logprobs:
+        payload["logprobs"] = [p.model_dump() for p in logprobs(transcript.words)]
+    if options.languages:
+        payload["languages"] = [lang.model_dump() for lang in languages(transcript)]
+    payload["usage"] = token_usage(transcript).model_dump()
     payload.update(insights(transcript).model_dump(exclude_none=True))
     return sse(payload)

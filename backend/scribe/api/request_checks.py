@@ -64,6 +64,7 @@ async def known_form_fields(request: Request) -> None:
     for name, _ in form.multi_items():
         counts[name] = counts.get(name, 0) + 1
     for name, count in counts.items():
+        name = _declared_spelling(name, declared)
         if name not in declared:
             shown = name if len(name) <= 64 else name[:64] + "…"
             raise InvalidRequest(
@@ -77,6 +78,17 @@ async def known_form_fields(request: Request) -> None:
                 param=name,
                 code="repeated_parameter",
             )
+
+
+def _declared_spelling(name: str, declared: dict[str, bool]) -> str:
+    """The declared field a form field stands for, in the spellings OpenAI's clients use: a list
+    field ``x[]`` also as plain ``x``, an object field ``x`` also as bracketed ``x[key]``."""
+    if name not in declared and f"{name}[]" in declared:
+        return f"{name}[]"
+    base, bracket, rest = name.partition("[")
+    if bracket and rest.endswith("]") and rest != "]" and base in declared:
+        return base
+    return name
 
 
 def _body(dependant: Any) -> list[Any]:

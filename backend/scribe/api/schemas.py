@@ -14,6 +14,32 @@ class Usage(BaseModel):
     seconds: float
 
 
+class InputTokenDetails(BaseModel):
+    audio_tokens: int
+    text_tokens: int
+
+
+class TokenUsage(BaseModel):
+    """The token-shaped usage OpenAI's streamed ``transcript.text.done`` event carries."""
+
+    type: Literal["tokens"] = "tokens"
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    input_token_details: InputTokenDetails
+    seconds: float  # this service's addition: the audio's duration
+
+
+class LogprobOut(BaseModel):
+    token: str
+    bytes: list[int]
+    logprob: float
+
+
+class LanguageOut(BaseModel):
+    code: str
+
+
 class WordOut(BaseModel):
     word: str
     start: float
@@ -86,6 +112,8 @@ class Insights(BaseModel):
 
 class _Json(BaseModel):
     text: str
+    logprobs: list[LogprobOut] | None = None
+    languages: list[LanguageOut] | None = None
     usage: Usage
 
 
@@ -94,8 +122,8 @@ class TranscriptionJson(Insights, _Json):
 
 
 class _VerboseJson(BaseModel):
-    task: Literal["transcribe"] = "transcribe"
-    language: str
+    task: Literal["transcribe", "translate"] = "transcribe"
+    language: str  # the name, as OpenAI gives it: ``english``
     duration: float
     text: str
     segments: list[SegmentOut]
@@ -118,7 +146,7 @@ class DiarizedSegmentOut(BaseModel):
 
 
 class _DiarizedJson(BaseModel):
-    task: Literal["transcribe"] = "transcribe"
+    task: Literal["transcribe", "translate"] = "transcribe"
     duration: float
     text: str
     segments: list[DiarizedSegmentOut]

@@ -8,6 +8,8 @@ import numpy as np
 import numpy.typing as npt
 
 SAMPLE_RATE = 16_000
+# Shorter recordings are refused (OpenAI's limit: 0.1 s): too short to hold a word.
+MIN_DURATION_SECONDS = 0.1
 
 
 @dataclass(frozen=True)

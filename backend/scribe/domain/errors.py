@@ -10,11 +10,20 @@ from .limits import WindowState
 class ScribeError(Exception):
     """Base class of every error this service raises on purpose."""
 
-    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         self.code = code
+        # Seconds after which trying again may succeed (busy or still loading); None: no advice.
+        self.retry_after = retry_after
 
 
 class InvalidRequest(ScribeError):
@@ -61,6 +70,9 @@ class UnknownModel(InvalidRequest):
 class NotReady(ScribeError):
     """The models are still loading."""
 
+    def __init__(self, message: str, *, code: str = "not_ready", retry_after: float = 10) -> None:
+        super().__init__(message, code=code, retry_after=retry_after)
+
 
 class Cancelled(ScribeError):
     """The work was cancelled before it finished."""
@@ -69,8 +81,10 @@ class Cancelled(ScribeError):
 class StorageUnavailable(ScribeError):
     """The database (or the rate-limit store) cannot be reached; a later request may work."""
 
-    def __init__(self, message: str, *, code: str = "storage_unavailable") -> None:
-        super().__init__(message, code=code)
+    def __init__(
+        self, message: str, *, code: str = "storage_unavailable", retry_after: float = 5
+    ) -> None:
+        super().__init__(message, code=code, retry_after=retry_after)
 
 
 class Unauthenticated(ScribeError):
@@ -88,7 +102,7 @@ class PermissionDenied(ScribeError):
 
 
 class NotFound(ScribeError):
-    """The thing the request names does not exist (or is not the caller's)."""
+    """The thing a request names (a model, a job) does not exist, or is not the caller's."""
 
 
 class RateLimited(ScribeError):
@@ -106,7 +120,8 @@ class RateLimited(ScribeError):
         kind: str = "requests",
         window: WindowState | None = None,
     ) -> None:
-        super().__init__(message, code="rate_limit_exceeded")
-        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(
+            message, code="rate_limit_exceeded", retry_after=max(1, math.ceil(retry_after))
+        )
         self.kind = kind
         self.window = window

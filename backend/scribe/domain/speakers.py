@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import pairwise
 
 from .transcript import Segment, SpeakerTurn, Word, words_text
+
+_GENERATED = re.compile(r"^SPEAKER_(\d+)$")
+
+
+def generated_label(index: int) -> str:
+    """The label of the ``index``-th unnamed speaker: SPEAKER_00, SPEAKER_01, ..."""
+    return f"SPEAKER_{index:02d}"
+
+
+def is_generated_label(label: str) -> bool:
+    """Whether ``label`` has the shape of a generated label (so it cannot be a known name)."""
+    return _GENERATED.match(label) is not None
+
+
+def letter_label(label: str) -> str:
+    """OpenAI's style for unnamed speakers: SPEAKER_00 -> A, SPEAKER_25 -> Z, SPEAKER_26 -> AA.
+    Any other label (a known speaker's name) is returned unchanged."""
+    match = _GENERATED.match(label)
+    if match is None:
+        return label
+    index = int(match[1])
+    letters = ""
+    while True:
+        index, rest = divmod(index, 26)
+        letters = chr(ord("A") + rest) + letters
+        if index == 0:
+            return letters
+        index -= 1
 
 
 class TurnIndex:
@@ -85,27 +114,27 @@ def _shares(
 
 
 def assign_speakers(
-    segments: Sequence[Segment], turns: Sequence[SpeakerTurn]
+    segments: Sequence[Segment], turns: Sequence[SpeakerTurn], first_id: int = 0
 ) -> tuple[Segment, ...]:
     """Attribute each word to a speaker and split segments so none spans two speakers.
 
     Words are attributed by :func:`speaker_of`. A segment without words (an engine that gives
-    none) takes the speaker of its whole span.
-    Segment ids are renumbered from 0.
+    none) takes the speaker of its whole span. Segment ids are renumbered from ``first_id``
+    (attributing a transcript piece by piece gives the same ids as attributing it whole).
     """
     index = TurnIndex(turns)
     out: list[Segment] = []
     for segment in segments:
         if not segment.words:
             speaker = speaker_of(segment.start, segment.end, index)
-            out.append(replace(segment, id=len(out), speaker=speaker))
+            out.append(replace(segment, id=first_id + len(out), speaker=speaker))
             continue
         words = [w.with_speaker(speaker_of(w.start, w.end, index)) for w in segment.words]
         for run in _runs_by_speaker(words):
             out.append(
                 replace(
                     segment,
-                    id=len(out),
+                    id=first_id + len(out),
                     start=run[0].start if len(run) < len(words) else segment.start,
                     end=run[-1].end if len(run) < len(words) else segment.end,
                     text=words_text(run) if len(run) < len(words) else segment.text,
@@ -126,32 +155,60 @@ def _runs_by_speaker(words: Sequence[Word]) -> list[list[Word]]:
     return runs
 
 
+class SpeakerLabeler:
+    """Final labels for the diarizer's raw ones, given as the transcript is attributed.
+
+    Speakers with a known name keep it; the others become SPEAKER_00, SPEAKER_01, ... in order of
+    first appearance in the transcript. ``finish`` labels the speakers who said no recognised
+    word, in the order of their first turn. Feeding segments in time order gives the same labels
+    as ``speaker_labels`` on the whole transcript.
+    """
+
+    def __init__(self, names: Mapping[str, str] | None = None) -> None:
+        self._names = dict(names or {})
+        self._labels: dict[str, str] = {}
+        self._unnamed = 0
+
+    def label(self, raw: str) -> str:
+        if raw not in self._labels:
+            if raw in self._names:
+                self._labels[raw] = self._names[raw]
+            else:
+                self._labels[raw] = generated_label(self._unnamed)
+                self._unnamed += 1
+        return self._labels[raw]
+
+    def relabel(self, segments: Iterable[Segment]) -> tuple[Segment, ...]:
+        """The segments with final labels (raw speakers seen for the first time get theirs)."""
+
+        def new(speaker: str | None) -> str | None:
+            return None if speaker is None else self.label(speaker)
+
+        out = []
+        for s in segments:
+            words = tuple(w.with_speaker(new(w.speaker)) for w in s.words)
+            out.append(replace(s, speaker=new(s.speaker), words=words))
+        return tuple(out)
+
+    def finish(self, turns: Sequence[SpeakerTurn]) -> dict[str, str]:
+        """Every raw label's final one, including speakers with turns but no words."""
+        for turn in sorted(turns, key=lambda t: (t.start, t.end)):
+            self.label(turn.speaker)
+        return dict(self._labels)
+
+
 def speaker_labels(
     segments: Sequence[Segment],
     turns: Sequence[SpeakerTurn],
     names: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Final labels for the diarizer's raw ones.
-
-    Speakers with a known name keep it; the others become SPEAKER_00, SPEAKER_01, ... in order of
-    first appearance in the transcript (speakers who say no recognised word come last, in the
-    order of their first turn).
-    """
-    names = names or {}
-    order: dict[str, None] = {}
+    """Final labels for the diarizer's raw ones (see ``SpeakerLabeler``)."""
+    labeler = SpeakerLabeler(names)
     for segment in segments:
         for speaker in [w.speaker for w in segment.words] or [segment.speaker]:
             if speaker is not None:
-                order.setdefault(speaker, None)
-    for turn in sorted(turns, key=lambda t: (t.start, t.end)):
-        order.setdefault(turn.speaker, None)
-    labels: dict[str, str] = {}
-    for raw in order:
-        if raw in names:
-            labels[raw] = names[raw]
-        else:
-            labels[raw] = f"SPEAKER_{sum(1 for r in labels if r not in names):02d}"
-    return labels
+                labeler.label(speaker)
+    return labeler.finish(turns)
 
 
 def relabel(segments: Sequence[Segment], labels: Mapping[str, str]) -> tuple[Segment, ...]:

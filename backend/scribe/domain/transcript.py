@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from .insights import Entity, Paragraph, Sentiment
+from .options import Task
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class AsrResult:
 class Transcript:
     """The finished result of one transcription, ready to format."""
 
-    language: str
+    language: str  # the code of the language spoken (``en``), as detected or given
     duration: float
     segments: tuple[Segment, ...]
     speakers: tuple[str, ...] = ()
@@ -98,6 +99,7 @@ class Transcript:
     entities: tuple[Entity, ...] | None = None
     sentiment: Sentiment | None = None
     segment_sentiments: tuple[Sentiment, ...] | None = field(default=None)
+    task: Task = Task.TRANSCRIBE  # TRANSLATE: the text is in English, whatever was spoken
 
     @property
     def text(self) -> str:

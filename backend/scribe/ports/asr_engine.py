@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from scribe.domain.audio import Audio
@@ -8,6 +9,23 @@ from scribe.domain.options import TranscriptionOptions
 from scribe.domain.transcript import AsrResult, Segment
 
 SegmentCallback = Callable[[Segment], None]
+
+
+@dataclass(frozen=True)
+class AsrCapabilities:
+    """What an engine can do beyond plain transcription; the service picks engines by these.
+
+    ``languages`` is the set of language codes it transcribes (None: every language Whisper
+    knows). ``translate``: it can write speech of any of those languages as English text.
+    ``word_probabilities``: its words carry real probabilities (the source of ``logprobs``).
+    """
+
+    translate: bool = False
+    word_probabilities: bool = False
+    languages: frozenset[str] | None = None
+
+    def transcribes(self, language: str) -> bool:
+        return self.languages is None or language in self.languages
 
 
 class AsrEngine(Protocol):
@@ -20,6 +38,11 @@ class AsrEngine(Protocol):
     @property
     def name(self) -> str:
         """The model id clients pass as ``model`` to select this engine."""
+        ...
+
+    @property
+    def capabilities(self) -> AsrCapabilities:
+        """What this engine can do (known before ``load``, exact once loaded)."""
         ...
 
     def load(self) -> None:

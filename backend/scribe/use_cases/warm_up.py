@@ -11,12 +11,21 @@ from scribe.domain.errors import ModelUnavailable, NotReady, ScribeError
 
 log = logging.getLogger(__name__)
 
+# While models load, clients are told to come back after this long (the openai SDK honours
+# Retry-After between its retries).
+NOT_READY_RETRY_SECONDS = 10.0
+
 
 class WarmUp:
     """Runs the loaders (one per model) and remembers whether they all succeeded."""
 
-    def __init__(self, loaders: Sequence[tuple[str, Callable[[], None]]]) -> None:
+    def __init__(
+        self,
+        loaders: Sequence[tuple[str, Callable[[], None]]],
+        retry_after: float = NOT_READY_RETRY_SECONDS,
+    ) -> None:
         self._loaders = tuple(loaders)
+        self._retry_after = retry_after
         self._done = threading.Event()
         self._error: ScribeError | None = None
         self.seconds: float | None = None
@@ -63,6 +72,11 @@ class WarmUp:
         thread.start()
         return thread
 
+    @property
+    def retry_after(self) -> float:
+        """Seconds a client should wait before asking again while loading."""
+        return self._retry_after
+
     def require_ready(self) -> None:
         """Raise NotReady (or the loading error) unless every model is loaded."""
         if self._error is not None:
@@ -70,5 +84,5 @@ class WarmUp:
         if not self._done.is_set():
             raise NotReady(
                 "The models are still loading; try again shortly (see GET /health/ready).",
-                code="not_ready",
+                retry_after=self.retry_after,
             )

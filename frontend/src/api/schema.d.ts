@@ -17,11 +17,39 @@ export interface paths {
          * Transcribe audio, with speakers
          * @description Transcribe an audio or video file (WAV, MP3, FLAC, M4A/AAC, OGG/Opus, WebM, MP4, ...).
          *
-         *     Compatible with OpenAI's endpoint of the same name; the `openai` SDKs work unchanged.
+         *     Compatible with OpenAI's endpoint of the same name; the `openai` SDKs work unchanged. With
+         *     OpenAI's model ids (`whisper-1`, `gpt-4o-transcribe`, ...) speakers are attributed only when the
+         *     request asks (`diarize=true`, `response_format=diarized_json`, known speakers, or
+         *     `gpt-4o-transcribe-diarize`); with this server's own ids the server's default applies.
          *     Beyond OpenAI's fields: `diarize`, `num_speakers`, `min_speakers`, `max_speakers`,
-         *     `detect_paragraphs`, `detect_entities`, `detect_sentiment` and `text_rules[]`.
+         *     `detect_paragraphs`, `detect_entities`, `detect_sentiment` and `text_rules[]`. List fields may be
+         *     sent as `name[]` (as the SDKs do) or `name`.
          */
         post: operations["create_transcription_v1_audio_transcriptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/translations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Translate speech into English text
+         * @description Translate speech in any language Whisper knows into English text (Whisper's translate task).
+         *
+         *     Compatible with OpenAI's endpoint of the same name. Only engines that can translate serve it (the
+         *     Whisper engines); naming another answers 400 with the engines that can. Accepts this server's own
+         *     fields too (`language` as a hint of the spoken language, speakers, insights, text rules).
+         */
+        post: operations["create_translation_v1_audio_translations_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -143,47 +171,77 @@ export interface components {
         /** Body_create_transcription_v1_audio_transcriptions_post */
         Body_create_transcription_v1_audio_transcriptions_post: {
             /**
-             * File
-             * @description The audio or video file.
-             */
-            file?: string | null;
-            /**
-             * Model
-             * @description Model id from GET /v1/models.
-             */
-            model?: string | null;
-            /**
-             * Language
-             * @description ISO-639-1 code, e.g. `en`.
-             */
-            language?: string | null;
-            /**
-             * Prompt
-             * @description Text to guide spelling and style.
-             */
-            prompt?: string | null;
-            /** @default json */
-            response_format: components["schemas"]["ResponseFormat"];
-            /**
-             * Temperature
-             * @description Sampling temperature, 0 to 1.
-             * @default 0
-             */
-            temperature: number;
-            /**
-             * Timestamp Granularities[]
-             * @description `word` and/or `segment`.
-             */
-            "timestamp_granularities[]"?: ("word" | "segment")[] | null;
-            /**
              * Stream
              * @description Stream server-sent events.
              * @default false
              */
             stream: boolean;
             /**
+             * Timestamp Granularities[]
+             * @description `word` and/or `segment`.
+             */
+            "timestamp_granularities[]"?: string[] | null;
+            /**
+             * Include[]
+             * @description `logprobs`: word log probabilities (json only).
+             */
+            "include[]"?: string[] | null;
+            /**
+             * Chunking Strategy
+             * @description `auto`, or a `server_vad` object (`chunking_strategy[type]=server_vad`, `[threshold]`, `[prefix_padding_ms]`, `[silence_duration_ms]`): cut the audio at pauses found by voice-activity detection (Whisper engines).
+             */
+            chunking_strategy?: string | null;
+            /**
+             * Keywords[]
+             * @description Words or phrases to favour (Whisper engines).
+             */
+            "keywords[]"?: string[] | null;
+            /**
+             * Languages[]
+             * @description Languages the audio may be in: detect among them.
+             */
+            "languages[]"?: string[] | null;
+            /**
+             * Known Speaker Names[]
+             * @description Names of up to 4 known speakers.
+             */
+            "known_speaker_names[]"?: string[] | null;
+            /**
+             * Known Speaker References[]
+             * @description 2-10 s voice clip per name, as data URLs (`data:audio/wav;base64,...`).
+             */
+            "known_speaker_references[]"?: string[] | null;
+            /**
+             * File
+             * @description The audio or video file.
+             */
+            file?: string | null;
+            /**
+             * Model
+             * @description A model id from GET /v1/models (OpenAI's ids work too).
+             */
+            model?: string | null;
+            /**
+             * Prompt
+             * @description Text to guide spelling and style (Whisper engines).
+             */
+            prompt?: string | null;
+            /** @default json */
+            response_format: components["schemas"]["ResponseFormat"];
+            /**
+             * Temperature
+             * @description Sampling temperature, 0 to 1 (Whisper engines).
+             * @default 0
+             */
+            temperature: number;
+            /**
+             * Language
+             * @description The spoken language: ISO-639-1 (`en`), BCP-47 (`en-US`) or a name.
+             */
+            language?: string | null;
+            /**
              * Diarize
-             * @description Attribute speakers (default: on when a diarizer is set up).
+             * @description Attribute speakers (default: see the endpoint's description).
              */
             diarize?: boolean | null;
             /**
@@ -196,15 +254,70 @@ export interface components {
             /** Max Speakers */
             max_speakers?: number | null;
             /**
-             * Known Speaker Names[]
-             * @description Names of known speakers.
+             * Detect Paragraphs
+             * @default false
              */
-            "known_speaker_names[]"?: string[] | null;
+            detect_paragraphs: boolean;
             /**
-             * Known Speaker References[]
-             * @description 2-10 s voice clip per name, as data URLs (`data:audio/wav;base64,...`).
+             * Detect Entities
+             * @default false
              */
-            "known_speaker_references[]"?: string[] | null;
+            detect_entities: boolean;
+            /**
+             * Detect Sentiment
+             * @default false
+             */
+            detect_sentiment: boolean;
+            /**
+             * Text Rules[]
+             * @description Names of text rule sets to apply.
+             */
+            "text_rules[]"?: string[] | null;
+        };
+        /** Body_create_translation_v1_audio_translations_post */
+        Body_create_translation_v1_audio_translations_post: {
+            /**
+             * File
+             * @description The audio or video file.
+             */
+            file?: string | null;
+            /**
+             * Model
+             * @description A model id from GET /v1/models (OpenAI's ids work too).
+             */
+            model?: string | null;
+            /**
+             * Prompt
+             * @description Text to guide spelling and style (Whisper engines).
+             */
+            prompt?: string | null;
+            /** @default json */
+            response_format: components["schemas"]["ResponseFormat"];
+            /**
+             * Temperature
+             * @description Sampling temperature, 0 to 1 (Whisper engines).
+             * @default 0
+             */
+            temperature: number;
+            /**
+             * Language
+             * @description The spoken language: ISO-639-1 (`en`), BCP-47 (`en-US`) or a name.
+             */
+            language?: string | null;
+            /**
+             * Diarize
+             * @description Attribute speakers (default: see the endpoint's description).
+             */
+            diarize?: boolean | null;
+            /**
+             * Num Speakers
+             * @description Exact number of speakers.
+             */
+            num_speakers?: number | null;
+            /** Min Speakers */
+            min_speakers?: number | null;
+            /** Max Speakers */
+            max_speakers?: number | null;
             /**
              * Detect Paragraphs
              * @default false
@@ -280,6 +393,20 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** LanguageOut */
+        LanguageOut: {
+            /** Code */
+            code: string;
+        };
+        /** LogprobOut */
+        LogprobOut: {
+            /** Token */
+            token: string;
+            /** Bytes */
+            bytes: number[];
+            /** Logprob */
+            logprob: number;
         };
         /** ModelList */
         ModelList: {
@@ -429,9 +556,9 @@ export interface components {
             /**
              * Task
              * @default transcribe
-             * @constant
+             * @enum {string}
              */
-            task: "transcribe";
+            task: "transcribe" | "translate";
             /** Duration */
             duration: number;
             /** Text */
@@ -449,6 +576,10 @@ export interface components {
         TranscriptionJson: {
             /** Text */
             text: string;
+            /** Logprobs */
+            logprobs?: components["schemas"]["LogprobOut"][] | null;
+            /** Languages */
+            languages?: components["schemas"]["LanguageOut"][] | null;
             usage: components["schemas"]["Usage"];
             /** Paragraphs */
             paragraphs?: components["schemas"]["ParagraphOut"][] | null;
@@ -461,9 +592,9 @@ export interface components {
             /**
              * Task
              * @default transcribe
-             * @constant
+             * @enum {string}
              */
-            task: "transcribe";
+            task: "transcribe" | "translate";
             /** Language */
             language: string;
             /** Duration */
@@ -576,6 +707,70 @@ export interface operations {
         requestBody?: {
             content: {
                 "multipart/form-data": components["schemas"]["Body_create_transcription_v1_audio_transcriptions_post"];
+            };
+        };
+        responses: {
+            /** @description The transcript in the requested format (or a stream of events). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscriptionVerboseJson"] | components["schemas"]["TranscriptionDiarizedJson"] | components["schemas"]["TranscriptionJson"];
+                    "text/plain": unknown;
+                    "text/vtt": unknown;
+                    "application/x-subrip": unknown;
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Invalid parameter, or the file is not audio */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The file is larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Models still loading, or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_translation_v1_audio_translations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_create_translation_v1_audio_translations_post"];
             };
         };
         responses: {

@@ -19,9 +19,9 @@ from scribe.adapters.devices import parse_device
 from scribe.adapters.lazy import Lazy
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import InvalidRequest, ModelUnavailable
-from scribe.domain.options import TranscriptionOptions
+from scribe.domain.options import TranscriptionOptions, VadChunking
 from scribe.domain.transcript import AsrResult, Segment, Word
-from scribe.ports.asr_engine import SegmentCallback
+from scribe.ports.asr_engine import AsrCapabilities, SegmentCallback
 
 from .bundled_whisper import bundled_whisper_base
 
@@ -102,6 +102,22 @@ class FasterWhisperEngine:
     def name(self) -> str:
         """The model id clients pass as ``model`` to select this engine."""
         return self._name
+
+    @property
+    def capabilities(self) -> AsrCapabilities:
+        """Whisper gives word probabilities; multilingual models translate. Before loading, the
+        languages are Whisper's (None) and an English-only model is told by its ``.en`` name."""
+        loaded = self._loaded.peek()
+        if loaded is None:
+            return AsrCapabilities(
+                translate=not self._model_spec.rstrip("/").endswith(".en"),
+                word_probabilities=True,
+            )
+        return AsrCapabilities(
+            translate=bool(loaded.model.model.is_multilingual),
+            word_probabilities=True,
+            languages=loaded.languages,
+        )
 
     @property
     def is_loaded(self) -> bool:
@@ -258,16 +274,20 @@ class FasterWhisperEngine:
         Loads the model (the language check needs it). Raises ``InvalidRequest``.
         """
         languages = self._loaded.get().languages
+        chunking = options.chunking
         return {
             "language": self._language(options.language, languages),
-            "task": "transcribe",
+            "task": options.task.value,
             "beam_size": self._beam_size,
             "temperature": _temperatures(options.temperature)
             if self._temperature_fallback
             else (options.temperature,),
             "initial_prompt": options.prompt or None,
+            "hotwords": " ".join(options.keywords) or None,  # OpenAI's keywords
             "word_timestamps": options.needs_word_times,
-            "vad_filter": self._vad_filter,
+            # OpenAI's chunking_strategy: cut at the pauses the Silero VAD finds.
+            "vad_filter": self._vad_filter if chunking is None else True,
+            "vad_parameters": None if chunking is None else _vad_parameters(chunking),
         }
 
     def transcribe(
@@ -283,8 +303,10 @@ class FasterWhisperEngine:
         kwargs = self.transcribe_kwargs(options)
         duration = audio.duration
         samples = np.ascontiguousarray(audio.samples, dtype=np.float32).reshape(-1)
-        if not self._vad_filter and not _has_speech(samples):
+        if not kwargs["vad_filter"] and not _has_speech(samples):
             return AsrResult(language=kwargs["language"] or "en", duration=duration, segments=())
+        if kwargs["language"] is None and len(options.languages) > 1:
+            kwargs["language"] = self._detect_among(model, samples, options.languages)
         try:
             raw_segments, info = model.transcribe(samples, **kwargs)
         except ValueError as exc:  # invalid options that slipped past our own checks
@@ -299,6 +321,18 @@ class FasterWhisperEngine:
             if on_segment is not None:
                 on_segment(segment)
         return AsrResult(language=info.language, duration=duration, segments=tuple(segments))
+
+    def _detect_among(
+        self, model: WhisperModel, samples: npt.NDArray[np.float32], allowed: tuple[str, ...]
+    ) -> str:
+        """The most likely of the ``allowed`` languages (OpenAI's ``languages``)."""
+        known = self._loaded.get().languages
+        candidates = [code for code in allowed if code in known] or list(allowed)
+        _, _, ranked = model.detect_language(samples)
+        for code, _probability in ranked:
+            if code in candidates:
+                return str(code)
+        return candidates[0]
 
     @staticmethod
     def _language(language: str | None, languages: frozenset[str]) -> str | None:
@@ -321,6 +355,18 @@ class FasterWhisperEngine:
             param="language",
             code="unsupported_language",
         )
+
+
+def _vad_parameters(chunking: VadChunking) -> dict[str, float]:
+    """faster-whisper's VadOptions for OpenAI's ``server_vad`` fields (unset: its defaults)."""
+    parameters: dict[str, float] = {}
+    if chunking.threshold is not None:
+        parameters["threshold"] = chunking.threshold
+    if chunking.prefix_padding_ms is not None:
+        parameters["speech_pad_ms"] = chunking.prefix_padding_ms
+    if chunking.silence_duration_ms is not None:
+        parameters["min_silence_duration_ms"] = chunking.silence_duration_ms
+    return parameters
 
 
 def _temperatures(temperature: float) -> tuple[float, ...]:

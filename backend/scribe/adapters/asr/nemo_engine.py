@@ -29,7 +29,7 @@ from scribe.domain.errors import (
 )
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.transcript import AsrResult, Segment
-from scribe.ports.asr_engine import SegmentCallback
+from scribe.ports.asr_engine import AsrCapabilities, SegmentCallback
 
 from .nemo_chunks import (
     OVERLAP_SECONDS,
@@ -115,6 +115,12 @@ class NemoEngine:
     def languages(self) -> tuple[str, ...]:
         """ISO 639-1 codes this model transcribes."""
         return self._languages
+
+    @property
+    def capabilities(self) -> AsrCapabilities:
+        """Parakeet transcribes its languages; it neither translates nor gives word
+        probabilities (its timestamps come from the TDT decoder's durations, not scores)."""
+        return AsrCapabilities(languages=frozenset(self._languages))
 
     @property
     def device(self) -> str:

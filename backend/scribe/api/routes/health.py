@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from scribe import __version__
 
 from ..deps import ServicesDep
+from ..errors import retry_after_headers
 
 router = APIRouter(tags=["health"])
 
@@ -36,4 +37,7 @@ async def ready(services: ServicesDep) -> JSONResponse:
         body["error"] = warm_up.error.message
     if warm_up.seconds is not None:
         body["load_seconds"] = round(warm_up.seconds, 2)
-    return JSONResponse(body, status_code=200 if warm_up.ready else 503)
+    if warm_up.ready:
+        return JSONResponse(body)
+    retry = None if warm_up.error is not None else warm_up.retry_after
+    return JSONResponse(body, status_code=503, headers=retry_after_headers(503, retry))

@@ -6,7 +6,7 @@ import time
 
 from fastapi import APIRouter
 
-from scribe.domain.errors import UnknownModel
+from scribe.domain.errors import NotFound
 
 from ..deps import ServicesDep
 from ..schemas import ModelList, ModelOut
@@ -22,6 +22,11 @@ async def list_models(services: ServicesDep) -> ModelList:
 
 @router.get("/v1/models/{model_id}", response_model=ModelOut, summary="One model")
 async def get_model(model_id: str, services: ServicesDep) -> ModelOut:
-    if model_id not in services.engines.model_ids():
-        raise UnknownModel(f"Unknown model '{model_id}'.", param="model", code="model_not_found")
+    if not services.engines.knows(model_id):
+        raise NotFound(
+            f"The model '{model_id}' does not exist. This server serves: "
+            f"{', '.join(services.engines.model_ids())}.",
+            param="model",
+            code="model_not_found",
+        )
     return ModelOut(id=model_id, created=_STARTED)

@@ -1,85 +1,201 @@
-"""POST /v1/audio/transcriptions, OpenAI-compatible, with speakers and transcript insights."""
+"""POST /v1/audio/transcriptions and /v1/audio/translations, OpenAI-compatible, with speakers and
+transcript insights."""
 
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from scribe.bootstrap import Services
+from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import InvalidRequest
+from scribe.domain.options import Task
 from scribe.domain.response_format import ResponseFormat
 from scribe.use_cases.options import TranscriptionRequest
 
 from .. import formats
 from ..deps import ServicesDep
-from ..requests import reference_clips
+from ..requests import chunking_strategy, reference_clips, with_plain_spelling
 from ..schemas import (
     ErrorResponse,
-    Granularity,
     TranscriptionDiarizedJson,
     TranscriptionJson,
     TranscriptionVerboseJson,
 )
-from ..streaming import STREAM_HEADERS, transcription_events
+from ..streaming import STREAM_HEADERS, TranscriptionStream, run_cancellable
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["audio"])
 
-_DESCRIPTION = """
+_TRANSCRIPTIONS = """
 Transcribe an audio or video file (WAV, MP3, FLAC, M4A/AAC, OGG/Opus, WebM, MP4, ...).
 
-Compatible with OpenAI's endpoint of the same name; the `openai` SDKs work unchanged.
+Compatible with OpenAI's endpoint of the same name; the `openai` SDKs work unchanged. With
+OpenAI's model ids (`whisper-1`, `gpt-4o-transcribe`, ...) speakers are attributed only when the
+request asks (`diarize=true`, `response_format=diarized_json`, known speakers, or
+`gpt-4o-transcribe-diarize`); with this server's own ids the server's default applies.
 Beyond OpenAI's fields: `diarize`, `num_speakers`, `min_speakers`, `max_speakers`,
-`detect_paragraphs`, `detect_entities`, `detect_sentiment` and `text_rules[]`.
+`detect_paragraphs`, `detect_entities`, `detect_sentiment` and `text_rules[]`. List fields may be
+sent as `name[]` (as the SDKs do) or `name`.
 """
+
+_TRANSLATIONS = """
+Translate speech in any language Whisper knows into English text (Whisper's translate task).
+
+Compatible with OpenAI's endpoint of the same name. Only engines that can translate serve it (the
+Whisper engines); naming another answers 400 with the engines that can. Accepts this server's own
+fields too (`language` as a hint of the spoken language, speakers, insights, text rules).
+"""
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": TranscriptionVerboseJson | TranscriptionDiarizedJson | TranscriptionJson,
+        "content": {
+            "application/json": {},
+            "text/plain": {},
+            "text/vtt": {},
+            "application/x-subrip": {},
+            "text/event-stream": {},
+        },
+        "description": "The transcript in the requested format (or a stream of events).",
+    },
+    400: {"model": ErrorResponse, "description": "Invalid parameter, or the file is not audio"},
+    413: {"model": ErrorResponse, "description": "The file is larger than the server's limit"},
+    503: {"model": ErrorResponse, "description": "Models still loading, or unavailable"},
+}
+
+
+@dataclass(frozen=True)
+class CommonFields:
+    """The fields both endpoints take."""
+
+    file: UploadFile | None
+    model: str | None
+    prompt: str | None
+    response_format: ResponseFormat
+    temperature: float
+    language: str | None
+    diarize: bool | None
+    num_speakers: int | None
+    min_speakers: int | None
+    max_speakers: int | None
+    detect_paragraphs: bool
+    detect_entities: bool
+    detect_sentiment: bool
+    text_rules: tuple[str, ...]
+
+
+async def common_fields(
+    request: Request,
+    file: Annotated[UploadFile | None, File(description="The audio or video file.")] = None,
+    model: Annotated[
+        str | None,
+        Form(description="A model id from GET /v1/models (OpenAI's ids work too)."),
+    ] = None,
+    prompt: Annotated[
+        str | None, Form(description="Text to guide spelling and style (Whisper engines).")
+    ] = None,
+    response_format: Annotated[ResponseFormat, Form()] = ResponseFormat.JSON,
+    temperature: Annotated[
+        float, Form(description="Sampling temperature, 0 to 1 (Whisper engines).")
+    ] = 0.0,
+    language: Annotated[
+        str | None,
+        Form(description="The spoken language: ISO-639-1 (`en`), BCP-47 (`en-US`) or a name."),
+    ] = None,
+    diarize: Annotated[
+        bool | None,
+        Form(description="Attribute speakers (default: see the endpoint's description)."),
+    ] = None,
+    num_speakers: Annotated[int | None, Form(description="Exact number of speakers.")] = None,
+    min_speakers: Annotated[int | None, Form()] = None,
+    max_speakers: Annotated[int | None, Form()] = None,
+    detect_paragraphs: Annotated[bool, Form()] = False,
+    detect_entities: Annotated[bool, Form()] = False,
+    detect_sentiment: Annotated[bool, Form()] = False,
+    text_rules: Annotated[
+        list[str] | None,
+        Form(alias="text_rules[]", description="Names of text rule sets to apply."),
+    ] = None,
+) -> CommonFields:
+    form = await request.form()
+    return CommonFields(
+        file=file,
+        model=model,
+        prompt=prompt,
+        response_format=response_format,
+        temperature=temperature,
+        language=language,
+        diarize=diarize,
+        num_speakers=num_speakers,
+        min_speakers=min_speakers,
+        max_speakers=max_speakers,
+        detect_paragraphs=detect_paragraphs,
+        detect_entities=detect_entities,
+        detect_sentiment=detect_sentiment,
+        text_rules=with_plain_spelling(text_rules, form, "text_rules"),
+    )
+
+
+CommonDep = Annotated[CommonFields, Depends(common_fields)]
+
+
+def _upload(common: CommonFields) -> UploadFile:
+    file = common.file
+    if file is None or not hasattr(file, "file"):
+        raise InvalidRequest(
+            "Missing required parameter 'file': send the audio as a multipart file field.",
+            param="file",
+            code="missing_file",
+        )
+    return file
 
 
 @router.post(
     "/v1/audio/transcriptions",
     summary="Transcribe audio, with speakers",
-    description=_DESCRIPTION,
-    responses={
-        200: {
-            "model": TranscriptionVerboseJson | TranscriptionDiarizedJson | TranscriptionJson,
-            "content": {
-                "application/json": {},
-                "text/plain": {},
-                "text/vtt": {},
-                "application/x-subrip": {},
-                "text/event-stream": {},
-            },
-            "description": "The transcript in the requested format (or a stream of events).",
-        },
-        400: {"model": ErrorResponse, "description": "Invalid parameter, or the file is not audio"},
-        413: {"model": ErrorResponse, "description": "The file is larger than the server's limit"},
-        503: {"model": ErrorResponse, "description": "Models still loading, or unavailable"},
-    },
+    description=_TRANSCRIPTIONS,
+    responses=_RESPONSES,
 )
 async def create_transcription(
+    request: Request,
     services: ServicesDep,
-    file: Annotated[UploadFile | None, File(description="The audio or video file.")] = None,
-    model: Annotated[str | None, Form(description="Model id from GET /v1/models.")] = None,
-    language: Annotated[str | None, Form(description="ISO-639-1 code, e.g. `en`.")] = None,
-    prompt: Annotated[str | None, Form(description="Text to guide spelling and style.")] = None,
-    response_format: Annotated[ResponseFormat, Form()] = ResponseFormat.JSON,
-    temperature: Annotated[float, Form(description="Sampling temperature, 0 to 1.")] = 0.0,
+    common: CommonDep,
+    stream: Annotated[bool, Form(description="Stream server-sent events.")] = False,
     timestamp_granularities: Annotated[
-        list[Granularity] | None,
+        list[str] | None,
         Form(alias="timestamp_granularities[]", description="`word` and/or `segment`."),
     ] = None,
-    stream: Annotated[bool, Form(description="Stream server-sent events.")] = False,
-    diarize: Annotated[
-        bool | None, Form(description="Attribute speakers (default: on when a diarizer is set up).")
+    include: Annotated[
+        list[str] | None,
+        Form(alias="include[]", description="`logprobs`: word log probabilities (json only)."),
     ] = None,
-    num_speakers: Annotated[int | None, Form(description="Exact number of speakers.")] = None,
-    min_speakers: Annotated[int | None, Form()] = None,
-    max_speakers: Annotated[int | None, Form()] = None,
+    chunking_strategy_: Annotated[
+        str | None,
+        Form(
+            alias="chunking_strategy",
+            description="`auto`, or a `server_vad` object (`chunking_strategy[type]=server_vad`, "
+            "`[threshold]`, `[prefix_padding_ms]`, `[silence_duration_ms]`): cut the audio at "
+            "pauses found by voice-activity detection (Whisper engines).",
+        ),
+    ] = None,
+    keywords: Annotated[
+        list[str] | None,
+        Form(alias="keywords[]", description="Words or phrases to favour (Whisper engines)."),
+    ] = None,
+    languages: Annotated[
+        list[str] | None,
+        Form(alias="languages[]", description="Languages the audio may be in: detect among them."),
+    ] = None,
     known_speaker_names: Annotated[
         list[str] | None,
-        Form(alias="known_speaker_names[]", description="Names of known speakers."),
+        Form(alias="known_speaker_names[]", description="Names of up to 4 known speakers."),
     ] = None,
     known_speaker_references: Annotated[
         list[str] | None,
@@ -88,58 +204,92 @@ async def create_transcription(
             description="2-10 s voice clip per name, as data URLs (`data:audio/wav;base64,...`).",
         ),
     ] = None,
-    detect_paragraphs: Annotated[bool, Form()] = False,
-    detect_entities: Annotated[bool, Form()] = False,
-    detect_sentiment: Annotated[bool, Form()] = False,
-    text_rules: Annotated[
-        list[str] | None,
-        Form(alias="text_rules[]", description="Names of text rule sets to apply."),
-    ] = None,
 ) -> Response:
-    if file is None or not hasattr(file, "file"):
-        raise InvalidRequest(
-            "Missing required parameter 'file': send the audio as a multipart file field.",
-            param="file",
-            code="missing_file",
-        )
+    upload = _upload(common)
+    form = await request.form()
+    names = with_plain_spelling(known_speaker_names, form, "known_speaker_names")
+    references = with_plain_spelling(known_speaker_references, form, "known_speaker_references")
+    transcription = _request(
+        common,
+        Task.TRANSCRIBE,
+        timestamp_granularities=with_plain_spelling(
+            timestamp_granularities, form, "timestamp_granularities"
+        ),
+        include=with_plain_spelling(include, form, "include"),
+        chunking_strategy=chunking_strategy(form),
+        keywords=with_plain_spelling(keywords, form, "keywords"),
+        languages=with_plain_spelling(languages, form, "languages"),
+        known_speakers=reference_clips(list(names), list(references)),
+    )
+    return await _respond(request, services, transcription, upload, stream=stream)
+
+
+@router.post(
+    "/v1/audio/translations",
+    summary="Translate speech into English text",
+    description=_TRANSLATIONS,
+    responses=_RESPONSES,
+)
+async def create_translation(
+    request: Request, services: ServicesDep, common: CommonDep
+) -> Response:
+    upload = _upload(common)
+    return await _respond(request, services, _request(common, Task.TRANSLATE), upload, stream=False)
+
+
+def _request(common: CommonFields, task: Task, **fields: Any) -> TranscriptionRequest:
+    return TranscriptionRequest(
+        model=common.model,
+        task=task,
+        language=common.language,
+        prompt=common.prompt,
+        temperature=common.temperature,
+        response_format=common.response_format,
+        diarize=common.diarize,
+        num_speakers=common.num_speakers,
+        min_speakers=common.min_speakers,
+        max_speakers=common.max_speakers,
+        detect_paragraphs=common.detect_paragraphs,
+        detect_entities=common.detect_entities,
+        detect_sentiment=common.detect_sentiment,
+        text_rules=common.text_rules,
+        **fields,
+    )
+
+
+async def _respond(
+    request: Request,
+    services: Services,
+    transcription: TranscriptionRequest,
+    upload: UploadFile,
+    *,
+    stream: bool,
+) -> Response:
     services.warm_up.require_ready()
-    granularities = set(timestamp_granularities or [])
-    if granularities and response_format is not ResponseFormat.VERBOSE_JSON:
-        raise InvalidRequest(
-            "timestamp_granularities[] is only supported with response_format=verbose_json.",
-            param="timestamp_granularities",
-        )
-    request = TranscriptionRequest(
-        model=model,
-        language=language,
-        prompt=prompt,
-        temperature=temperature,
-        response_format=response_format,
-        word_timestamps="word" in granularities,
-        diarize=diarize,
-        num_speakers=num_speakers,
-        min_speakers=min_speakers,
-        max_speakers=max_speakers,
-        known_speakers=reference_clips(known_speaker_names, known_speaker_references),
-        detect_paragraphs=detect_paragraphs,
-        detect_entities=detect_entities,
-        detect_sentiment=detect_sentiment,
-        text_rules=tuple(text_rules or ()),
-    )
     # Every check runs here, before the upload is decoded: a bad model or rule set is a 400 at once.
-    options = await run_in_threadpool(services.options.build, request)
-    audio = await run_in_threadpool(services.transcribe.decode, file.file)
+    options = await run_in_threadpool(services.options.build, transcription)
+    audio = await run_in_threadpool(services.transcribe.decode, upload.file)
+    response_format = transcription.response_format
     if stream:
+        events = TranscriptionStream(services.transcribe, audio, options, response_format)
+        await events.start(request)  # an error before the first event keeps its HTTP status
         return StreamingResponse(
-            transcription_events(services.transcribe, audio, options),
-            media_type="text/event-stream",
-            headers=STREAM_HEADERS,
+            events.events(), media_type="text/event-stream", headers=STREAM_HEADERS
         )
-    transcript = await run_in_threadpool(services.transcribe.transcribe, audio, options)
-    body = formats.render(
-        transcript,
-        response_format,
-        words="word" in granularities,
-        segments="segment" in granularities or not granularities,
-    )
+
+    def work(token: CancelToken) -> str:
+        started = time.perf_counter()
+        transcript = services.transcribe.transcribe(audio, options, cancel=token)
+        log.info(
+            "%s %.1f s of audio with %s in %.1f s (%s, speakers: %s)",
+            options.task.value,
+            audio.duration,
+            options.model,
+            time.perf_counter() - started,
+            response_format.value,
+            "yes" if options.diarize else "no",
+        )
+        return formats.render(transcript, response_format, options)
+
+    body = await run_cancellable(request, work)
     return Response(body, media_type=formats.MEDIA_TYPES[response_format])

@@ -1,0 +1,111 @@
+"""The id of the request being served: on every response (``x-request-id``) and every log line.
+
+``RequestContext`` (pure ASGI middleware) takes the client's ``x-request-id`` when it is a sane
+token, or makes one, keeps it in the ``REQUEST_ID`` context variable for the duration of the
+request (worker threads started with ``contextvars.copy_context()`` inherit it) and adds it to
+the response. ``RequestIdFilter`` puts it on log records as ``request_id``, so any formatter (the
+plain one in ``logging_config`` or a JSON one) can print it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = "x-request-id"
+REQUEST_ID: ContextVar[str | None] = ContextVar("scribe_request_id", default=None)
+_SANE = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+
+def current_request_id() -> str | None:
+    """The id of the request this code runs for, if any."""
+    return REQUEST_ID.get()
+
+
+def new_request_id() -> str:
+    return f"req_{uuid.uuid4().hex}"
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``record.request_id`` (``-`` outside a request) to every record it sees."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = REQUEST_ID.get() or "-"
+        return True
+
+
+class RequestContext:
+    """Gives every HTTP request an id, and every response the ``x-request-id`` header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(HEADER.encode(), b"").decode("latin-1")
+        request_id = given if _SANE.match(given) else new_request_id()
+        # request.state.request_id, for handlers that answer outside this middleware.
+        scope.setdefault("state", {})["request_id"] = request_id
+        # Not reset afterwards: each request runs in its own task (its own context), and the
+        # error handler outside this middleware still needs it for a 500's log line.
+        REQUEST_ID.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if HEADER not in headers:
+                    headers.append(HEADER, request_id)
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """``logging.config.dictConfig`` settings for ``scribe serve``: the service's and uvicorn's
+    loggers (the access log too) with the request id on every line."""
+    level = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "formatters": {
+            "default": {
+                "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
+            },
+            "access": {
+                "()": "uvicorn.logging.AccessFormatter",
+                "fmt": "%(asctime)s %(levelname)s access [%(request_id)s]: "
+                '%(client_addr)s - "%(request_line)s" %(status_code)s',
+                "use_colors": False,
+            },
+        },
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "filters": ["request_id"],
+                "stream": "ext://sys.stderr",
+            },
+            "access": {
+                "class": "logging.StreamHandler",
+                "formatter": "access",
+                "filters": ["request_id"],
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
+            "uvicorn.error": {"level": level},
+            "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+    }
