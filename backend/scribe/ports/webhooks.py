@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+
+class WebhookSender(Protocol):
+    """Sends job callbacks (``callback_url``) signed as the Standard Webhooks spec says."""
+
+    def check_url(self, url: str) -> None:
+        """Raise ``InvalidRequest`` (param ``callback_url``) if this URL may not be called:
+        not http(s), or a private, loopback or link-local address unless a setting allows it.
+        Called when a job is submitted, so a bad URL is a 400 and not a silent failure later."""
+        ...
+
+    async def deliver(self, url: str, event_type: str, data: Mapping[str, Any]) -> bool:
+        """Send one event (``{"type", "timestamp", "data"}``), retrying with backoff on network
+        errors and non-2xx answers; True once a 2xx answer came, False when retries ran out.
+        Never raises for delivery failures (they are logged)."""
+        ...
