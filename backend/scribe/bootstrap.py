@@ -266,6 +266,7 @@ def build_asr_engine(kind: str, settings: Settings, device: str) -> AsrEngine:
         cpu_threads=whisper_cpu_threads(settings),
         vad_filter=settings.whisper_vad_filter,
         temperature_fallback=settings.whisper_temperature_fallback,
+        batch_size=settings.whisper_batch_size,
         allow_downloads=settings.allow_downloads,
         name=engine_name("whisper", settings.whisper_model),
     )

@@ -130,7 +130,16 @@ class Settings(BaseSettings):
         "random). Off: one deterministic pass, faster on hard audio.",
     )
     whisper_vad_filter: bool = Field(
-        False, description="Skip silence with faster-whisper's Silero VAD before decoding."
+        False,
+        description="Skip silence with faster-whisper's Silero VAD before decoding, on the "
+        "sequential path (the batched path always cuts at the pauses the VAD finds).",
+    )
+    whisper_batch_size: int | None = Field(
+        None,
+        ge=0,
+        description="Voice-activity windows Whisper decodes at once for recordings longer than "
+        "30 s (each window on its own: deterministic, no repetition loops). Unset: 8 on CPU, "
+        "16 on CUDA. 0 or 1: the sequential path for all audio.",
     )
 
     nemo_model: str = Field(

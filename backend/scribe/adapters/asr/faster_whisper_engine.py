@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,8 @@ from scribe.domain.transcript import AsrResult, Segment, Word
 from scribe.ports.asr_engine import AsrCapabilities, SegmentCallback
 
 from .bundled_whisper import bundled_whisper_base
+from .repetition import RepetitionGuard
+from .whisper_batched import WINDOW_S, BatchedRequest, transcribe_batched
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -35,6 +39,14 @@ _TEMPERATURE_STEP = 0.2
 # Samples quieter than this everywhere are digital silence: no need to ask the VAD.
 _SILENCE_PEAK = 1e-4
 _VAD_WINDOW_S = 30.0
+# Batch sizes when SCRIBE_WHISPER_BATCH_SIZE is unset. On a CPU, batches of 8 windows keep the
+# cores busy without holding much memory; a GPU takes more windows at once.
+DEFAULT_BATCH_SIZE = {"cpu": 8, "cuda": 16}
+
+
+def default_batch_size(device_kind: str) -> int:
+    """How many VAD windows one batched decode takes on ``cpu`` or ``cuda`` by default."""
+    return DEFAULT_BATCH_SIZE.get(device_kind, DEFAULT_BATCH_SIZE["cpu"])
 
 
 @dataclass(frozen=True)
@@ -57,9 +69,14 @@ class FasterWhisperEngine:
 
     ``device`` is ``cpu``, ``cuda`` or ``cuda:N``, as the composition root resolved it.
 
-    With ``temperature_fallback`` (the default, as in OpenAI's API) a window that decodes badly
-    is decoded again at rising temperatures, which samples at random: output and time then vary
-    from run to run. Without it every window is decoded once, at the requested temperature.
+    Recordings longer than one 30 s window take the batched path (``whisper_batched``): the
+    Silero VAD cuts them at pauses and ``batch_size`` windows are decoded at once, each on its
+    own and once, at the requested temperature (deterministic). ``batch_size=None`` means 8 on
+    a CPU and 16 on CUDA; 0 or 1 turns batching off. Short clips, and all audio when batching is
+    off, take faster-whisper's sequential path, where ``vad_filter`` and ``temperature_fallback``
+    apply: with the fallback (the default, as in OpenAI's API) a window that decodes badly is
+    decoded again at rising temperatures, which samples at random. On both paths a run of words
+    repeated over and over (a decoding loop) is cut to its first copy (``repetition``).
 
     ``compute_type="default"`` means int8 on CPU and float16 on CUDA; ``cpu_threads=0`` lets
     CTranslate2 choose. A recording in which the Silero VAD finds no speech at all returns no
@@ -78,12 +95,15 @@ class FasterWhisperEngine:
         cpu_threads: int = 0,
         vad_filter: bool = False,
         temperature_fallback: bool = True,
+        batch_size: int | None = None,
         allow_downloads: bool = False,
         name: str = "whisper-base",
     ) -> None:
         self._device_kind, self._device_index = parse_device(device)
         if beam_size < 1:
             raise ValueError(f"beam_size must be at least 1, got {beam_size}")
+        if batch_size is not None and batch_size < 0:
+            raise ValueError(f"batch_size must be 0 or more, got {batch_size}")
         self._model_spec = model.strip()
         self._cache_dir = Path(cache_dir).expanduser()
         self._device = device
@@ -92,6 +112,9 @@ class FasterWhisperEngine:
         self._cpu_threads = cpu_threads
         self._vad_filter = vad_filter
         self._temperature_fallback = temperature_fallback
+        self._batch_size = (
+            default_batch_size(self._device_kind) if batch_size is None else batch_size
+        )
         self._allow_downloads = allow_downloads
         self._name = name
         self._loaded = Lazy(self._load)
@@ -133,6 +156,11 @@ class FasterWhisperEngine:
     def device(self) -> str:
         """The device this engine runs on: ``cpu``, ``cuda`` or ``cuda:N``."""
         return self._device
+
+    @property
+    def batch_size(self) -> int:
+        """VAD windows decoded at once on the batched path; 0 or 1: batching is off."""
+        return self._batch_size
 
     @property
     def compute_type(self) -> str:
@@ -303,24 +331,71 @@ class FasterWhisperEngine:
         kwargs = self.transcribe_kwargs(options)
         duration = audio.duration
         samples = np.ascontiguousarray(audio.samples, dtype=np.float32).reshape(-1)
-        if not kwargs["vad_filter"] and not _has_speech(samples):
+        batched = self.batches(duration)
+        if not batched and not kwargs["vad_filter"] and not _has_speech(samples):
             return AsrResult(language=kwargs["language"] or "en", duration=duration, segments=())
         if kwargs["language"] is None and len(options.languages) > 1:
             kwargs["language"] = self._detect_among(model, samples, options.languages)
         try:
-            raw_segments, info = model.transcribe(samples, **kwargs)
+            if batched:
+                language, raw_segments = transcribe_batched(
+                    model, samples, self._batched_request(kwargs, options)
+                )
+            else:
+                raw_segments, info = model.transcribe(samples, **kwargs)
+                language = info.language
         except ValueError as exc:  # invalid options that slipped past our own checks
             raise InvalidRequest(f"The transcription options were rejected: {exc}") from exc
+        segments = self._collect(model, raw_segments, duration, on_segment)
+        return AsrResult(language=language, duration=duration, segments=tuple(segments))
+
+    def batches(self, duration: float) -> bool:
+        """Whether audio of ``duration`` seconds takes the batched path: batching is on and it
+        is longer than one window (a single window gains nothing from batching)."""
+        return self._batch_size > 1 and duration > WINDOW_S
+
+    def _batched_request(
+        self, kwargs: dict[str, Any], options: TranscriptionOptions
+    ) -> BatchedRequest:
+        return BatchedRequest(
+            language=kwargs["language"],
+            task=kwargs["task"],
+            beam_size=self._beam_size,
+            temperature=_temperatures(options.temperature)[0],
+            initial_prompt=kwargs["initial_prompt"],
+            hotwords=kwargs["hotwords"],
+            word_timestamps=kwargs["word_timestamps"],
+            vad_parameters=kwargs["vad_parameters"] or {},
+            batch_size=self._batch_size,
+        )
+
+    @staticmethod
+    def _collect(
+        model: WhisperModel,
+        raw_segments: Iterable[Any],
+        duration: float,
+        on_segment: SegmentCallback | None,
+    ) -> list[Segment]:
+        """Domain segments, loops cut, each passed to ``on_segment`` as soon as it is decoded."""
+        guard = RepetitionGuard()
+
+        def encode(text: str) -> tuple[int, ...]:
+            return tuple(model.hf_tokenizer.encode(text, add_special_tokens=False).ids)
+
         segments: list[Segment] = []
-        # The generator decodes lazily: each step below runs the model on the next window.
+        # The generator decodes lazily: each step below runs the model on the next window(s).
         for raw in raw_segments:
             segment = _to_segment(raw, len(segments), duration)
+            if segment is not None:
+                segment = _without_loops(segment, guard, encode)
             if segment is None:
                 continue
             segments.append(segment)
             if on_segment is not None:
                 on_segment(segment)
-        return AsrResult(language=info.language, duration=duration, segments=tuple(segments))
+        if guard.dropped:
+            logger.warning("Dropped %d words of repeated runs (a decoding loop)", guard.dropped)
+        return segments
 
     def _detect_among(
         self, model: WhisperModel, samples: npt.NDArray[np.float32], allowed: tuple[str, ...]
@@ -407,6 +482,47 @@ def _to_segment(raw: Any, index: int, duration: float) -> Segment | None:
         temperature=float(raw.temperature or 0.0),
         tokens=tuple(int(t) for t in raw.tokens),
     )
+
+
+def _without_loops(
+    segment: Segment, guard: RepetitionGuard, encode: Callable[[str], tuple[int, ...]]
+) -> Segment | None:
+    """``segment`` without the words that repeat what came before in a loop; None if none stay."""
+    if segment.words:
+        mask = guard.keep([w.text for w in segment.words])
+        if all(mask):
+            return segment
+        words = tuple(w for w, keep in zip(segment.words, mask, strict=True) if keep)
+        if not words:
+            return None
+        text = "".join(w.text for w in words)
+        start = segment.start if mask[0] else words[0].start
+        end = segment.end if mask[-1] else words[-1].end
+    else:
+        pieces = segment.text.split()
+        mask = guard.keep(pieces)
+        if all(mask):
+            return segment
+        kept = [p for p, keep in zip(pieces, mask, strict=True) if keep]
+        if not kept:
+            return None
+        text, words = " " + " ".join(kept), ()
+        start, end = segment.start, segment.end
+    return replace(
+        segment,
+        start=start,
+        end=max(start, end),
+        text=text,
+        words=words,
+        compression_ratio=_compression_ratio(text),
+        tokens=encode(text),
+    )
+
+
+def _compression_ratio(text: str) -> float:
+    """Whisper's measure of repetitiveness: text bytes over their zlib-compressed size."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 def _has_speech(samples: npt.NDArray[np.float32]) -> bool:

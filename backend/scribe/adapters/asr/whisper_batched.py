@@ -109,7 +109,10 @@ def transcribe_batched(
     tokenizer = Tokenizer(
         model.hf_tokenizer, model.model.is_multilingual, task=request.task, language=language
     )
-    jobs = [_Job(i, chunk, offset) for i, (chunk, offset) in enumerate(zip(chunks, offsets))]
+    jobs = [
+        _Job(i, chunk, offset)
+        for i, (chunk, offset) in enumerate(zip(chunks, offsets, strict=True))
+    ]
     return language, _restored(model, tokenizer, jobs, speech, request)
 
 
@@ -151,7 +154,7 @@ def _segments(
             pending[job.window] += parts
             left = job.samples.size / SAMPLE_RATE - consumed
             if consumed > 0 and left >= _MIN_REMAINDER_S and job.passes + 1 < _MAX_PASSES:
-                start = int(round(consumed * SAMPLE_RATE))
+                start = round(consumed * SAMPLE_RATE)
                 remainders.append(
                     _Job(job.window, job.samples[start:], job.offset + consumed, job.passes + 1)
                 )
@@ -279,7 +282,7 @@ def _options(tokenizer: Any, request: BatchedRequest) -> Any:
         max_initial_timestamp=0.0,
         word_timestamps=request.word_timestamps,
         prepend_punctuations="\"'“¿([{-",
-        append_punctuations="\"'.。,，!！?？:：”)]}、",  # noqa: RUF001 - Whisper's own CJK marks
+        append_punctuations="\"'.。,，!！?？:：”)]}、",
         multilingual=False,
         max_new_tokens=None,
         clip_timestamps="0",
