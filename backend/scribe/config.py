@@ -137,9 +137,9 @@ class Settings(BaseSettings):
     whisper_batch_size: int | None = Field(
         None,
         ge=0,
-        description="Voice-activity windows Whisper decodes at once for recordings longer than "
-        "30 s (each window on its own: deterministic, no repetition loops). Unset: 8 on CPU, "
-        "16 on CUDA. 0 or 1: the sequential path for all audio.",
+        description="Voice-activity windows (up to 30 s each) Whisper decodes at once, each on "
+        "its own: deterministic, no repetition loops. Unset: 8 on CPU, 16 on CUDA. 0 or 1: "
+        "faster-whisper's sequential path (where the VAD filter and temperature fallback apply).",
     )
 
     nemo_model: str = Field(

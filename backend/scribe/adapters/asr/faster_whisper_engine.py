@@ -27,7 +27,7 @@ from scribe.ports.asr_engine import AsrCapabilities, SegmentCallback
 
 from .bundled_whisper import bundled_whisper_base
 from .repetition import RepetitionGuard
-from .whisper_batched import WINDOW_S, BatchedRequest, transcribe_batched
+from .whisper_batched import BatchedRequest, transcribe_batched
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -69,12 +69,11 @@ class FasterWhisperEngine:
 
     ``device`` is ``cpu``, ``cuda`` or ``cuda:N``, as the composition root resolved it.
 
-    Recordings longer than one 30 s window take the batched path (``whisper_batched``): the
-    Silero VAD cuts them at pauses and ``batch_size`` windows are decoded at once, each on its
+    By default audio takes the batched path (``whisper_batched``): the Silero VAD cuts it at
+    pauses into windows of up to 30 s and ``batch_size`` windows are decoded at once, each on its
     own and once, at the requested temperature (deterministic). ``batch_size=None`` means 8 on
-    a CPU and 16 on CUDA; 0 or 1 turns batching off. Short clips, and all audio when batching is
-    off, take faster-whisper's sequential path, where ``vad_filter`` and ``temperature_fallback``
-    apply: with the fallback (the default, as in OpenAI's API) a window that decodes badly is
+    a CPU and 16 on CUDA; 0 or 1 turns batching off. Then faster-whisper's sequential path runs,
+    where ``vad_filter`` and ``temperature_fallback`` apply: with the fallback (the default, as in OpenAI's API) a window that decodes badly is
     decoded again at rising temperatures, which samples at random. On both paths a run of words
     repeated over and over (a decoding loop) is cut to its first copy (``repetition``).
 
@@ -350,9 +349,10 @@ class FasterWhisperEngine:
         return AsrResult(language=language, duration=duration, segments=tuple(segments))
 
     def batches(self, duration: float) -> bool:
-        """Whether audio of ``duration`` seconds takes the batched path: batching is on and it
-        is longer than one window (a single window gains nothing from batching)."""
-        return self._batch_size > 1 and duration > WINDOW_S
+        """Whether audio of ``duration`` seconds takes the batched path: whenever batching is
+        on. A clip of one window costs the same either way (measured in research/long-audio.md)
+        and the batched path's single deterministic pass keeps the result repeatable."""
+        return self._batch_size > 1 and duration > 0
 
     def _batched_request(
         self, kwargs: dict[str, Any], options: TranscriptionOptions
