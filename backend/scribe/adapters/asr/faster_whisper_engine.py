@@ -71,11 +71,12 @@ class FasterWhisperEngine:
 
     By default audio takes the batched path (``whisper_batched``): the Silero VAD cuts it at
     pauses into windows of up to 30 s and ``batch_size`` windows are decoded at once, each on its
-    own and once, at the requested temperature (deterministic). ``batch_size=None`` means 8 on
-    a CPU and 16 on CUDA; 0 or 1 turns batching off. Then faster-whisper's sequential path runs,
-    where ``vad_filter`` and ``temperature_fallback`` apply: with the fallback (the default, as in OpenAI's API) a window that decodes badly is
-    decoded again at rising temperatures, which samples at random. On both paths a run of words
-    repeated over and over (a decoding loop) is cut to its first copy (``repetition``).
+    own, at the requested temperature (deterministic; a window that loops is decoded once more
+    with a repetition penalty). ``batch_size=None`` means 8 on a CPU and 16 on CUDA; 0 or 1
+    turns batching off, and faster-whisper's sequential path runs, where ``vad_filter`` and
+    ``temperature_fallback`` apply: with the fallback (OpenAI's behaviour) a window that decodes
+    badly is decoded again at rising temperatures, which samples at random. On both paths a run
+    of words repeated over and over (a decoding loop) is cut to its first copy (``repetition``).
 
     ``compute_type="default"`` means int8 on CPU and float16 on CUDA; ``cpu_threads=0`` lets
     CTranslate2 choose. A recording in which the Silero VAD finds no speech at all returns no

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,6 +45,14 @@ _MIN_REMAINDER_S = 1.0
 _MAX_PASSES = 4
 # faster-whisper's batched default: cut at pauses of 160 ms (its sequential default is 2 s).
 _MIN_SILENCE_MS = 160
+# Whisper's own tests of a failed window: text this repetitive (gzip ratio) is a loop...
+_MAX_COMPRESSION_RATIO = 2.4
+# ...and a window this sure there is no speech, decoded this unsurely, is silence.
+_NO_SPEECH_PROB = 0.6
+_LOW_LOGPROB = -1.0
+# A looping window is decoded once more with this penalty on repeated tokens (deterministic,
+# unlike a temperature fallback); whichever pass is less repetitive is kept.
+_RETRY_REPETITION_PENALTY = 1.1
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,26 @@ class BatchedRequest:
     word_timestamps: bool = False
     vad_parameters: dict[str, float] = field(default_factory=dict)
     batch_size: int = 8
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """One window's decode: its segments (dicts, joined-speech timeline) and how many seconds of
+    its samples they account for."""
+
+    parts: list[dict[str, Any]]
+    consumed: float
+    compression_ratio: float
+    no_speech_prob: float
+    avg_logprob: float
+
+    @property
+    def looped(self) -> bool:
+        return self.compression_ratio > _MAX_COMPRESSION_RATIO
+
+    @property
+    def silent(self) -> bool:
+        return self.no_speech_prob > _NO_SPEECH_PROB and self.avg_logprob < _LOW_LOGPROB
 
 
 @dataclass
@@ -139,6 +167,7 @@ def _segments(
     from faster_whisper.transcribe import Segment, Word
 
     options = _options(tokenizer, request)
+    retry = replace(options, repetition_penalty=_RETRY_REPETITION_PENALTY)
     pipeline = BatchedInferencePipeline(model)  # per call: it keeps per-call state
     queue = deque(jobs)
     pending: dict[int, list[dict[str, Any]]] = {job.window: [] for job in jobs}
@@ -149,9 +178,19 @@ def _segments(
     while queue:
         batch = [queue.popleft() for _ in range(min(request.batch_size, len(queue)))]
         results, last_speech = _decode(model, pipeline, tokenizer, batch, options, last_speech)
+        looped = [k for k, result in enumerate(results) if result.looped]
+        if looped:
+            retried, _ = _decode(
+                model, pipeline, tokenizer, [batch[k] for k in looped], retry, last_speech
+            )
+            for k, result in zip(looped, retried, strict=True):
+                if result.compression_ratio < results[k].compression_ratio:
+                    results[k] = result
         remainders = []
-        for job, (parts, consumed) in zip(batch, results, strict=True):
-            pending[job.window] += parts
+        for job, result in zip(batch, results, strict=True):
+            consumed = result.consumed
+            if not result.silent:
+                pending[job.window] += result.parts
             left = job.samples.size / SAMPLE_RATE - consumed
             if consumed > 0 and left >= _MIN_REMAINDER_S and job.passes + 1 < _MAX_PASSES:
                 start = round(consumed * SAMPLE_RATE)
@@ -187,9 +226,8 @@ def _decode(
     batch: list[_Job],
     options: Any,
     last_speech: float,
-) -> tuple[list[tuple[list[dict[str, Any]], float]], float]:
-    """One batched decode: each job's segments (dicts, joined-speech timeline) and how many
-    seconds of its samples they account for."""
+) -> tuple[list[_Decoded], float]:
+    """One batched decode of ``batch``; and the end of the last speech, for word timing."""
     from faster_whisper.transcribe import get_compression_ratio, pad_or_trim
 
     features = np.stack([pad_or_trim(_features(model, job.samples)) for job in batch])
@@ -246,8 +284,14 @@ def _decode(
             or last_speech
         )
     results = [
-        ([part for part in parts if part["text"].strip()], seconds)
-        for parts, seconds in zip(segmented, consumed, strict=True)
+        _Decoded(
+            parts=[part for part in parts if part["text"].strip()],
+            consumed=seconds,
+            compression_ratio=get_compression_ratio(tokenizer.decode(output["tokens"])),
+            no_speech_prob=float(output["no_speech_prob"]),
+            avg_logprob=float(output["avg_logprob"]),
+        )
+        for parts, seconds, output in zip(segmented, consumed, outputs, strict=True)
     ]
     return results, last_speech
 
