@@ -7,7 +7,9 @@ import importlib.util
 import multiprocessing as mp
 import os
 import time
+from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,9 @@ from scribe.adapters.asr.bundled_whisper import (
     materialise_split_model,
     prepare_bundled_whisper_base,
 )
-from scribe.adapters.asr.faster_whisper_engine import FasterWhisperEngine
+from scribe.adapters.asr.faster_whisper_engine import FasterWhisperEngine, default_batch_size
+from scribe.bootstrap import build_asr_engine
+from scribe.config import Settings
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import Cancelled, InvalidRequest, ModelUnavailable
 from scribe.domain.options import Task, TranscriptionOptions, VadChunking
@@ -214,6 +218,25 @@ def test_identity() -> None:
         FasterWhisperEngine(cache_dir=Path("unused"), device="auto")
 
 
+def test_batch_size_defaults_per_device_and_settings() -> None:
+    cache = Path("unused")
+    assert FasterWhisperEngine(cache_dir=cache).batch_size == 8 == default_batch_size("cpu")
+    assert FasterWhisperEngine(cache_dir=cache, device="cuda").batch_size == 16
+    assert FasterWhisperEngine(cache_dir=cache, device="cuda:1").batch_size == 16
+    assert FasterWhisperEngine(cache_dir=cache, device="cuda", batch_size=4).batch_size == 4
+    sequential = FasterWhisperEngine(cache_dir=cache, batch_size=1)
+    assert not sequential.batches(600.0)
+    assert FasterWhisperEngine(cache_dir=cache).batches(5.0)
+    with pytest.raises(ValueError, match="batch_size"):
+        FasterWhisperEngine(cache_dir=cache, batch_size=-1)
+    # The setting reaches the engine through the composition root (nothing loads here).
+    for value, expected in ((None, 16), (0, 0), (32, 32)):
+        settings = Settings(whisper_batch_size=value, cache_dir=Path("/nonexistent"))
+        engine = build_asr_engine("whisper", settings, "cuda")
+        assert isinstance(engine, FasterWhisperEngine) and engine.batch_size == expected
+        assert not engine.is_loaded
+
+
 # --- the real bundled weights ------------------------------------------------------------------
 
 
@@ -298,11 +321,32 @@ def test_cuda_without_a_gpu(bundled: PreparedModel) -> None:
 
 @pytest.fixture(scope="module")
 def engine(bundled: PreparedModel) -> FasterWhisperEngine:
+    """The default engine: the batched path."""
     engine = FasterWhisperEngine(
         "base", cache_dir=bundled.path.parents[1], device="cpu", beam_size=5, cpu_threads=2
     )
     engine.load()
     return engine
+
+
+@pytest.fixture(scope="module")
+def sequential(bundled: PreparedModel) -> FasterWhisperEngine:
+    """Batching off: faster-whisper's sequential path, as before issue 16."""
+    engine = FasterWhisperEngine(
+        "base", cache_dir=bundled.path.parents[1], cpu_threads=2, batch_size=0
+    )
+    engine.load()
+    return engine
+
+
+def _joined(eval_dir: Path, names: list[str], seconds: float, gap: float = 0.5) -> Audio:
+    """Clips in turn, each followed by ``gap`` s of silence, cut at ``seconds`` (the way
+    scripts/_bench_audio.py joins its long benchmark recordings)."""
+    silence = np.zeros(int(gap * SAMPLE_RATE), np.float32)
+    parts = [p for name in names for p in (load_clip(eval_dir / name).samples, silence)]
+    samples = np.concatenate(parts)
+    assert samples.size >= seconds * SAMPLE_RATE, "give more clips"
+    return Audio(samples[: int(seconds * SAMPLE_RATE)])
 
 
 def _reference(eval_dir: Path, clip: str) -> tuple[Audio, str]:
@@ -356,16 +400,126 @@ def test_librispeech_streams_segments_in_order(engine: FasterWhisperEngine, eval
 
 @pytest.mark.slow
 def test_bare_model_with_the_same_kwargs_gives_the_same_text(
-    engine: FasterWhisperEngine, eval_dir: Path
+    sequential: FasterWhisperEngine, eval_dir: Path
 ) -> None:
     audio, _ = _reference(eval_dir, "jfk")
     options = TranscriptionOptions(language="en")
-    kwargs = engine.transcribe_kwargs(options)
+    kwargs = sequential.transcribe_kwargs(options)
     assert kwargs["beam_size"] == 5 and kwargs["language"] == "en"
     assert kwargs["temperature"][0] == 0.0 and kwargs["word_timestamps"] is True
-    raw, info = engine.model.transcribe(audio.samples, **kwargs)
+    raw, info = sequential.model.transcribe(audio.samples, **kwargs)
     assert info.language == "en"
-    assert " ".join(s.text.strip() for s in raw) == text_of(engine.transcribe(audio, options))
+    assert " ".join(s.text.strip() for s in raw) == text_of(sequential.transcribe(audio, options))
+
+
+@pytest.mark.slow
+def test_long_audio_is_batched_streamed_in_order_and_repeatable(
+    bundled: PreparedModel, eval_dir: Path
+) -> None:
+    names = ["pyannote_sample.wav", "jfk.flac", "librispeech_2412-153948-0000.flac"] * 2
+    audio = _joined(eval_dir, names, 108.0)
+    reference = " ".join(
+        (eval_dir / f"{Path(n).stem}.ref.txt").read_text(encoding="utf-8") for n in names
+    )
+    # Two windows a batch: the four or so windows take at least two batches.
+    engine = FasterWhisperEngine(
+        "base", cache_dir=bundled.path.parents[1], cpu_threads=2, batch_size=2
+    )
+    seen: list[tuple[Segment, float]] = []
+    result = engine.transcribe(
+        audio,
+        TranscriptionOptions(word_timestamps=True, diarize=False),
+        on_segment=lambda s: seen.append((s, time.perf_counter())),
+    )
+    done = time.perf_counter()
+    assert [s for s, _ in seen] == list(result.segments)
+    assert [s.id for s in result.segments] == list(range(len(result.segments)))
+    assert result.language == "en" and result.duration == pytest.approx(108.0)
+    _check_timing(result, audio.duration)
+    # The first batch's segments were handed on well before the last batch was decoded.
+    assert done - seen[0][1] > 1.0
+    assert word_error_rate(reference, text_of(result)).wer <= 0.15
+    assert max(s.end - s.start for s in result.segments) < 20  # sentence-sized, not windows
+    # One deterministic pass per window: the same audio gives the same text every time.
+    again = engine.transcribe(audio, TranscriptionOptions(word_timestamps=True, diarize=False))
+    assert text_of(again) == text_of(result)
+
+
+@pytest.mark.slow
+def test_a_long_meeting_that_looped_before_does_not_loop(
+    engine: FasterWhisperEngine, eval_dir: Path
+) -> None:
+    """The twelve AMI excerpts joined (6 min): before issue 16, with the temperature fallback
+    off, Whisper base wrote "effort" 1,456 times from minute 2 to the end (the sequential path
+    conditions each window on the text before it, and a loop feeds itself). Smaller joins of
+    the same clips did not loop: the log-mel features are scaled by the loudest frame of the
+    whole recording, so the loop needs all of it."""
+    names = sorted(p.relative_to(eval_dir).as_posix() for p in (eval_dir / "ami").glob("*.wav"))
+    audio = _joined(eval_dir, names, 360.0)
+    assert engine.batch_size == 8
+    result = engine.transcribe(audio, TranscriptionOptions(diarize=False))
+    words = [w.strip(",.?!").lower() for w in text_of(result).split()]
+    assert len(words) > 300  # six minutes of meeting, transcribed
+    word, count = Counter(words).most_common(1)[0]
+    assert count < 0.06 * len(words), (word, count)
+    assert all(s.compression_ratio < 2.4 for s in result.segments)
+    assert result.segments[-1].end > 330  # the end of the recording is there, not lost
+
+
+@pytest.mark.slow
+def test_the_loop_guard_cuts_repeated_segments_on_any_path(
+    sequential: FasterWhisperEngine,
+) -> None:
+    """Whatever path produced them, segments repeating a loop are cut to the first copy,
+    with their text, words, times and tokens rebuilt."""
+
+    def raw(start: float, text: str, with_words: bool) -> SimpleNamespace:
+        pieces = text.split()
+        step = 2.0 / len(pieces)
+        words = [
+            SimpleNamespace(
+                word=" " + w, start=start + i * step, end=start + (i + 1) * step, probability=0.9
+            )
+            for i, w in enumerate(pieces)
+        ]
+        return SimpleNamespace(
+            text=" " + text,
+            start=start,
+            end=start + 2.0,
+            words=words if with_words else None,
+            avg_logprob=-0.2,
+            compression_ratio=1.0,
+            no_speech_prob=0.01,
+            temperature=0.0,
+            tokens=[1, 2, 3],
+        )
+
+    for with_words in (True, False):
+        loop = [raw(0.0, "Hello there.", with_words)]
+        loop += [raw(2.0 * (i + 1), "I'm Abigail Klaflin.", with_words) for i in range(10)]
+        loop += [raw(22.0, "of effort " * 8 + "You can call me Abby.", with_words)]
+        segments = sequential._collect(sequential.model, loop, 30.0, None)
+        assert [s.text for s in segments] == [
+            " Hello there.",
+            " I'm Abigail Klaflin.",
+            " I'm Abigail Klaflin.",
+            " of effort You can call me Abby.",
+        ]
+        assert [s.id for s in segments] == [0, 1, 2, 3]
+        last = segments[-1]
+        tokenizer = sequential.model.hf_tokenizer
+        assert tokenizer.decode(list(last.tokens)) == last.text
+        if with_words:
+            assert [w.text for w in last.words] == [
+                " of",
+                " effort",
+                " You",
+                " can",
+                " call",
+                " me",
+                " Abby.",
+            ]
+            assert last.start == last.words[0].start and last.end == 24.0
 
 
 @pytest.mark.slow
