@@ -126,8 +126,9 @@ class Settings(BaseSettings):
     )
     whisper_temperature_fallback: bool = Field(
         True,
-        description="Re-decode badly decoded windows at rising temperatures (OpenAI's behaviour; "
-        "random). Off: one deterministic pass, faster on hard audio.",
+        description="On the sequential path (SCRIBE_WHISPER_BATCH_SIZE=0): re-decode badly "
+        "decoded windows at rising temperatures (OpenAI's behaviour; random). Off: one "
+        "deterministic pass, faster on hard audio. The batched path always decodes once.",
     )
     whisper_vad_filter: bool = Field(
         False,
