@@ -71,12 +71,13 @@ class FasterWhisperEngine:
 
     By default audio takes the batched path (``whisper_batched``): the Silero VAD cuts it at
     pauses into windows of up to 30 s and ``batch_size`` windows are decoded at once, each on its
-    own, at the requested temperature (deterministic; a window that loops is decoded once more
-    with a repetition penalty). ``batch_size=None`` means 8 on a CPU and 16 on CUDA; 0 or 1
-    turns batching off, and faster-whisper's sequential path runs, where ``vad_filter`` and
-    ``temperature_fallback`` apply: with the fallback (OpenAI's behaviour) a window that decodes
-    badly is decoded again at rising temperatures, which samples at random. On both paths a run
-    of words repeated over and over (a decoding loop) is cut to its first copy (``repetition``).
+    own, by beam search (deterministic; a window that loops is decoded once more with a
+    repetition penalty). ``batch_size=None`` means 8 on a CPU and 16 on CUDA. With 0 or 1, or
+    for a request with a temperature above 0 (sampling), faster-whisper's sequential path runs,
+    where ``vad_filter`` and ``temperature_fallback`` apply: with the fallback (OpenAI's
+    behaviour) a window that decodes badly is decoded again at rising temperatures, which
+    samples at random. On both paths a run of words repeated over and over (a decoding loop) is
+    cut to its first copy (``repetition``).
 
     ``compute_type="default"`` means int8 on CPU and float16 on CUDA; ``cpu_threads=0`` lets
     CTranslate2 choose. A recording in which the Silero VAD finds no speech at all returns no
@@ -297,7 +298,8 @@ class FasterWhisperEngine:
     # --- transcription --------------------------------------------------------------------
 
     def transcribe_kwargs(self, options: TranscriptionOptions) -> dict[str, Any]:
-        """The exact keyword arguments this adapter passes to ``WhisperModel.transcribe``.
+        """The exact keyword arguments this adapter passes to ``WhisperModel.transcribe`` on the
+        sequential path; the batched path decodes with the same values.
 
         Loads the model (the language check needs it). Raises ``InvalidRequest``.
         """
@@ -331,7 +333,9 @@ class FasterWhisperEngine:
         kwargs = self.transcribe_kwargs(options)
         duration = audio.duration
         samples = np.ascontiguousarray(audio.samples, dtype=np.float32).reshape(-1)
-        batched = self.batches(duration)
+        # The batched path decodes by beam search only: a request that asks for sampling
+        # (temperature > 0) takes the sequential path, which samples as OpenAI's does.
+        batched = self.batches(duration) and options.temperature == 0
         if not batched and not kwargs["vad_filter"] and not _has_speech(samples):
             return AsrResult(language=kwargs["language"] or "en", duration=duration, segments=())
         if kwargs["language"] is None and len(options.languages) > 1:

@@ -16,8 +16,9 @@ pipeline loses words or memory:
 - Features are computed per batch, not for the whole recording up front, and segments are
   yielded as each batch finishes, in time order.
 
-Every decode is one deterministic pass at the requested temperature (0 by default): there is no
-temperature fallback here, so the same audio gives the same text every time.
+Every window is decoded by beam search, at temperature 0 (the engine sends requests that ask
+for sampling to its sequential path), with no temperature fallback: the same audio gives the
+same text every time.
 
 faster-whisper is imported inside the functions; this module loads with the adapter's others.
 """
