@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from scribe.adapters.asr import bundled_whisper
+from scribe.adapters.asr import faster_whisper_engine as engine_module
 from scribe.adapters.asr.bundled_whisper import (
     MODEL_SHA256,
     MODEL_SIZE,
@@ -607,3 +608,22 @@ def test_translation_logprobs_and_a_restricted_language_guess(
     probabilities = [w.probability for w in worded.segments[0].words]
     assert probabilities and all(0 < p <= 1 for p in probabilities)
     assert len(set(probabilities)) > 1  # real per-word probabilities, not a constant
+
+
+@pytest.mark.slow
+def test_sampling_requests_take_the_sequential_path(
+    engine: FasterWhisperEngine, eval_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[float] = []
+    batched = engine_module.transcribe_batched
+
+    def counted(model: Any, samples: Any, request: Any) -> Any:
+        calls.append(request.temperature)
+        return batched(model, samples, request)
+
+    monkeypatch.setattr(engine_module, "transcribe_batched", counted)
+    audio, reference = _reference(eval_dir, "jfk")
+    sampled = engine.transcribe(audio, TranscriptionOptions(temperature=0.4, diarize=False))
+    assert calls == [] and word_error_rate(reference, text_of(sampled)).wer <= 0.3
+    engine.transcribe(audio, TranscriptionOptions(diarize=False))
+    assert calls == [0.0]
