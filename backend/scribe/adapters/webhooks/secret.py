@@ -13,8 +13,12 @@ import secrets
 import stat
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scribe.domain.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from scribe.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,13 @@ def load_or_create_secret(data_dir: Path) -> str:
         finally:
             os.unlink(temporary)
     return _read(path)
+
+
+def signing_secret(settings: Settings) -> tuple[str, str]:
+    """The secret that signs callbacks, and where it comes from (for people, not for code)."""
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value(), "SCRIBE_WEBHOOK_SECRET"
+    return load_or_create_secret(settings.data_dir), str(secret_path(settings.data_dir))
 
 
 def _read(path: Path) -> str:

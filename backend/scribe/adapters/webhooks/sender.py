@@ -25,7 +25,7 @@ from standardwebhooks import Webhook
 from scribe import __version__
 from scribe.domain.errors import InvalidRequest
 
-from .secret import load_or_create_secret
+from .secret import signing_secret
 from .url_guard import (
     IPAddress,
     Resolver,
@@ -99,10 +99,7 @@ class StandardWebhookSender:
     @classmethod
     def from_settings(cls, settings: Settings) -> StandardWebhookSender:
         """The sender the settings describe; makes the data directory's secret if none is set."""
-        if settings.webhook_secret is not None:
-            secret = settings.webhook_secret.get_secret_value()
-        else:
-            secret = load_or_create_secret(settings.data_dir)
+        secret, _ = signing_secret(settings)
         return cls(
             secret,
             allow_private=settings.callback_allow_private,
