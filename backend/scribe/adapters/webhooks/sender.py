@@ -32,7 +32,6 @@ from .url_guard import (
     addresses_of,
     check_addresses,
     check_url,
-    default_port,
     parse_url,
     system_resolver,
 )
@@ -245,7 +244,7 @@ def pinned_request(
         extensions["sni_hostname"] = url.raw_host.decode("ascii")
     return client.build_request(
         "POST",
-        url.copy_with(host=str(address), port=default_port(url)),
+        url.copy_with(host=str(address)),
         headers={**headers, "host": url.netloc.decode("ascii")},
         content=content,
         extensions=extensions,

@@ -54,6 +54,8 @@ def parse_url(url: str) -> httpx.URL:
         raise _invalid(f"callback_url must be an http or https URL (scheme: {shown}).")
     if not parsed.host:
         raise _invalid("callback_url has no host.")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise _invalid(f"callback_url has an invalid port ({parsed.port}).")
     return parsed
 
 
@@ -118,10 +120,10 @@ def refused_kind(address: IPAddress) -> str | None:
         return "a link-local"
     if address.is_multicast:
         return "a multicast"
+    if address.is_reserved:  # before is_private, which counts 240.0.0.0/4 as private
+        return "a reserved"
     if address.is_private:
         return "a private"
-    if address.is_reserved:
-        return "a reserved"
     if not address.is_global:  # shared (100.64.0.0/10), documentation and other special ranges
         return "a non-public"
     return None
