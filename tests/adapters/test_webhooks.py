@@ -515,3 +515,40 @@ def test_from_settings_without_a_secret_uses_the_data_directory(
     assert (
         json.loads(Webhook(kept).verify(got.body, got.headers, json_parse=False) or "null") is None
     )
+
+
+# --- the README's receiver ------------------------------------------------------------------------
+
+
+def test_the_readme_receiver_accepts_a_real_callback_and_refuses_a_forged_one() -> None:
+    import re
+
+    import uvicorn
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Job callbacks", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    namespace: dict[str, Any] = {}
+    exec(code.group(1).replace('"whsec_..."', repr(SECRET)), namespace)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(namespace["app"], host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        url = f"http://127.0.0.1:{port}/scribe-callback"
+        sender = local_sender(RetryPolicy(max_attempts=1))
+        assert deliver(sender, url, {"id": "job_1", "status": "completed"}) is True
+        forged = StandardWebhookSender(new_secret(), allow_private=True, policy=RetryPolicy(1))
+        assert deliver(forged, url) is False  # 400 from the receiver, not retried
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
