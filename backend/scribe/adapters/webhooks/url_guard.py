@@ -24,6 +24,7 @@ Resolver = Callable[[str, int], Sequence[str]]
 
 ALLOW_SETTING = "SCRIBE_CALLBACK_ALLOW_PRIVATE"
 MAX_URL_LENGTH = 2048
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 
 
@@ -104,12 +105,13 @@ def check_url(url: str, *, allow_private: bool, resolver: Resolver = system_reso
 def refused_kind(address: IPAddress) -> str | None:
     """Why this address may not be called ("a loopback", "a private", ...), or None if public."""
     if isinstance(address, ipaddress.IPv6Address):
-        # An IPv6 form of an IPv4 address reaches that IPv4 address: judge it as one.
+        # An IPv6 form of an IPv4 address reaches that IPv4 address: judge it as one. (NAT64
+        # addresses are what DNS64 gives for IPv4-only hosts on IPv6-only networks.)
         embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             return refused_kind(embedded)
-        if address.teredo is not None:
-            return refused_kind(address.teredo[1])
     if address in _METADATA:
         return "a cloud metadata (link-local)"
     if address.is_unspecified:
