@@ -226,7 +226,7 @@ def test_a_slow_receiver_times_out_and_is_retried(receiver: Receiver) -> None:
     started = time.monotonic()
     assert deliver(local_sender(policy), receiver.url()) is False
     assert len(receiver.received) == 2
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3  # two attempts cut at 0.2 s, not left to run
 
 
 def test_connection_refused_is_retried_then_false() -> None:
