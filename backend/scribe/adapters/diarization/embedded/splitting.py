@@ -1,0 +1,155 @@
+"""Splitting a speaker that holds two voices: a second look with short embeddings (pure numpy).
+
+Segmentation-3.0 sometimes gives two people the *same* local speaker in every window it sees
+them in (far-field meetings with similar voices: AMI ``dev00`` windows 8-21, ``dev01`` all of
+them). Clustering then never sees the two voices apart, and one absorbs the other. This pass
+looks inside each global speaker's speech instead:
+
+1. **Pieces**: the frames where the speaker talks alone are cut into pieces of
+   ``PIECE_SECONDS`` every ``PIECE_HOP_SECONDS`` (the old diarizer's windows) and embedded.
+2. **Two-way split**: average-linkage clustering of the pieces into two groups; each group's
+   frames are pooled into one embedding (seconds of speech each, so reliable).
+3. **Decision**: if the two groups are less similar than ``threshold`` and each has at least
+   ``min_seconds`` of speech, they are two voices. The group further from the speaker's own
+   centroid moves: to the most similar other speaker if that one is at least ``threshold``
+   alike (the part was someone already known), else to a new speaker when the count allows.
+   Every frame of the speaker (overlap included) follows the piece whose centre is nearest.
+
+Each speaker is looked at once, in order; new speakers are not split again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .clustering import constrained_ahc
+from .masks import FEATURE_STEP, feature_times
+from .reconstruction import FrameGrid
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+#: Pools sets of feature frames into L2-normalised embeddings, ``(len(sets), dim)``.
+Embed = Callable[[Sequence[IntArray]], FloatArray]
+
+PIECE_SECONDS = 1.5
+PIECE_HOP_SECONDS = 0.75
+MIN_PIECE_SECONDS = 0.5
+"""A piece with less lone speech than this is not embedded."""
+MIN_PIECES = 4
+
+
+@dataclass(frozen=True)
+class SplitSettings:
+    """When one speaker's speech is taken for two voices."""
+
+    threshold: float = 0.6
+    """Pooled-embedding similarity below which the two halves are two people."""
+    min_seconds: float = 2.0
+    """Lone speech each half needs (shorter halves give unreliable embeddings)."""
+
+
+def split_mixed_speakers(
+    binary: FloatArray,
+    grid: FrameGrid,
+    num_features: int,
+    embed: Embed,
+    centroids: FloatArray,
+    *,
+    max_speakers: int,
+    settings: SplitSettings | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """``(frames, speakers)`` diarization with mixed speakers split, and updated centroids.
+
+    ``centroids[k]`` is speaker ``k``'s clustering centroid (unit norm); a new speaker's
+    centroid is its pooled embedding. No speaker is added beyond ``max_speakers``.
+    """
+    s = settings or SplitSettings()
+    binary = binary.copy()
+    centroids = centroids.copy()
+    output_frame = _output_frame_of_features(grid, num_features, binary.shape[0])
+    for k in range(binary.shape[1]):
+        alone = (binary[:, k] > 0) & (binary.sum(axis=1) == 1)
+        pieces = _pieces(alone[output_frame])
+        if len(pieces) < MIN_PIECES:
+            continue
+        labels = constrained_ahc(
+            embed(pieces),
+            np.arange(len(pieces), dtype=np.int64),
+            threshold=np.inf,
+            penalty=0.0,
+            min_clusters=2,
+            max_clusters=2,
+        )
+        halves = [
+            np.unique(np.concatenate([pieces[i] for i in np.flatnonzero(labels == h)]))
+            for h in (0, 1)
+        ]
+        if min(len(h) for h in halves) * FEATURE_STEP < s.min_seconds:
+            continue
+        voices = embed(halves)
+        if float(voices[0] @ voices[1]) >= s.threshold:
+            continue
+        moving = int(voices[1] @ centroids[k] < voices[0] @ centroids[k])
+        target = _destination(binary, k, output_frame, embed, voices[moving], s.threshold)
+        if target is None:
+            if int((binary.sum(axis=0) > 0).sum()) >= max_speakers:
+                continue
+            target = binary.shape[1]
+            binary = np.concatenate([binary, np.zeros((binary.shape[0], 1), binary.dtype)], 1)
+            centroids = np.concatenate([centroids, voices[moving][None]], 0)
+        centres = np.array([feature_times(p).mean() for p in pieces])
+        frames = np.flatnonzero(binary[:, k] > 0)
+        nearest = labels[np.abs(grid.middle(frames)[:, None] - centres[None, :]).argmin(axis=1)]
+        move = frames[nearest == moving]
+        binary[move, k] = 0.0
+        binary[move, target] = 1.0
+    return binary, centroids
+
+
+def _destination(
+    binary: FloatArray,
+    speaker: int,
+    output_frame: IntArray,
+    embed: Embed,
+    voice: FloatArray,
+    threshold: float,
+) -> int | None:
+    """The other speaker whose lone speech sounds most like ``voice``, if alike enough."""
+    alone = binary.sum(axis=1) == 1
+    others = []
+    for j in range(binary.shape[1]):
+        if j == speaker:
+            continue
+        frames = np.flatnonzero(((binary[:, j] > 0) & alone)[output_frame])
+        if len(frames) * FEATURE_STEP >= MIN_PIECE_SECONDS:
+            others.append((j, frames.astype(np.int64)))
+    if not others:
+        return None
+    similarity = embed([f for _, f in others]) @ voice
+    best = int(np.argmax(similarity))
+    return others[best][0] if similarity[best] >= threshold else None
+
+
+def _pieces(mask: npt.NDArray[np.bool_]) -> list[IntArray]:
+    """Feature frames of ``mask`` in windows of ``PIECE_SECONDS`` every ``PIECE_HOP_SECONDS``."""
+    width = round(PIECE_SECONDS / FEATURE_STEP)
+    hop = round(PIECE_HOP_SECONDS / FEATURE_STEP)
+    least = round(MIN_PIECE_SECONDS / FEATURE_STEP)
+    pieces: list[IntArray] = []
+    for start in range(0, len(mask), hop):
+        members = np.flatnonzero(mask[start : start + width]).astype(np.int64) + start
+        if len(members) >= least:
+            pieces.append(members)
+    return pieces
+
+
+def _output_frame_of_features(grid: FrameGrid, num_features: int, num_frames: int) -> IntArray:
+    """The output frame whose centre is nearest each CAM++ feature frame."""
+    times = feature_times(np.arange(num_features))
+    index = np.rint((times - grid.start - grid.duration / 2) / grid.step).astype(np.int64)
+    result: IntArray = np.clip(index, 0, max(num_frames - 1, 0))
+    return result
