@@ -125,6 +125,27 @@ def test_no_new_speaker_beyond_the_maximum() -> None:
     assert centroids.shape == (1, DIM)
 
 
+C = _voice(0.0, axis=3)
+
+
+@pytest.mark.parametrize(("stray_seconds", "replaced"), [(1, True), (9, False)])
+def test_at_the_bound_a_new_voice_replaces_a_speaker_with_less_speech(
+    stray_seconds: int, replaced: bool
+) -> None:
+    # speaker 0 holds A (12 s) then B (8 s); speaker 1 is C, talking alone at the end
+    voices = [A] * (12 * PER_SECOND) + [B] * (8 * PER_SECOND) + [C] * (stray_seconds * PER_SECOND)
+    binary = np.zeros((len(voices), 2))
+    binary[: 20 * PER_SECOND, 0] = 1
+    binary[20 * PER_SECOND :, 1] = 1
+    out, centroids = _run(binary, voices, [A, C], max_speakers=2)
+    assert out.shape[1] == 2 and centroids.shape == (2, DIM)
+    if replaced:  # B (8 s alone) outweighs C (1 s): C's frames follow the nearest piece
+        assert out[13 * PER_SECOND :, 1].all() and not out[13 * PER_SECOND :, 0].any()
+        assert float(centroids[1] @ B) > 0.9
+    else:  # C (9 s) outweighs B: the split waits for a count that allows it
+        np.testing.assert_array_equal(out, binary)
+
+
 def test_overlap_frames_follow_the_nearest_piece() -> None:
     # speaker 0 holds A then B; speaker 1 overlaps it at 17-18 s (inside the B part)
     voices = [A] * (12 * PER_SECOND) + [B] * (8 * PER_SECOND)

@@ -12,7 +12,9 @@ looks inside each global speaker's speech instead:
 3. **Decision**: if the two groups are less similar than ``threshold`` and each has at least
    ``min_seconds`` of speech, they are two voices. The group further from the speaker's own
    centroid moves: to the most similar other speaker if that one is at least ``threshold``
-   alike (the part was someone already known), else to a new speaker when the count allows.
+   alike (the part was someone already known), else to a new speaker when the count allows;
+   at a bound the hints set, it takes the place of the speaker with the least speech, if that
+   one has less speech than the new voice has alone.
    Every frame of the speaker (overlap included) follows the piece whose centre is nearest.
 
 Each speaker is looked at once, in order; new speakers are not split again.
@@ -65,7 +67,8 @@ def split_mixed_speakers(
     """``(frames, speakers)`` diarization with mixed speakers split, and updated centroids.
 
     ``centroids[k]`` is speaker ``k``'s clustering centroid (unit norm); a new speaker's
-    centroid is its pooled embedding. No speaker is added beyond ``max_speakers``.
+    centroid is its pooled embedding. No speaker is added beyond ``max_speakers``: at that
+    bound a new voice replaces the speaker with the least speech if it has more.
     """
     s = settings or SplitSettings()
     binary = binary.copy()
@@ -95,9 +98,20 @@ def split_mixed_speakers(
             continue
         moving = int(voices[1] @ centroids[k] < voices[0] @ centroids[k])
         target = _destination(binary, k, output_frame, embed, voices[moving], s.threshold)
-        if target is None:
-            if int((binary.sum(axis=0) > 0).sum()) >= max_speakers:
+        if target is None and int((binary.sum(axis=0) > 0).sum()) >= max_speakers:
+            # the count is at its bound: the new voice may only take the place of a speaker
+            # with less speech than it has alone; that speaker's frames join speaker k's and
+            # follow the nearest piece like the rest
+            weakest = _weakest(binary, k)
+            if weakest is None or binary[:, weakest].sum() * grid.step >= (
+                len(halves[moving]) * FEATURE_STEP
+            ):
                 continue
+            binary[:, k] = np.maximum(binary[:, k], binary[:, weakest])
+            binary[:, weakest] = 0.0
+            centroids[weakest] = voices[moving]
+            target = weakest
+        elif target is None:
             target = binary.shape[1]
             binary = np.concatenate([binary, np.zeros((binary.shape[0], 1), binary.dtype)], 1)
             centroids = np.concatenate([centroids, voices[moving][None]], 0)
@@ -132,6 +146,13 @@ def _destination(
     similarity = embed([f for _, f in others]) @ voice
     best = int(np.argmax(similarity))
     return others[best][0] if similarity[best] >= threshold else None
+
+
+def _weakest(binary: FloatArray, speaker: int) -> int | None:
+    """The speaker other than ``speaker`` with the least speech (``None`` if none talks)."""
+    frames = binary.sum(axis=0)
+    others = [j for j in range(binary.shape[1]) if j != speaker and frames[j] > 0]
+    return min(others, key=lambda j: float(frames[j])) if others else None
 
 
 def _pieces(mask: npt.NDArray[np.bool_]) -> list[IntArray]:
