@@ -92,6 +92,8 @@ class EmbeddedDiarizer:
       nearest centroid, one-to-one within a window.
     - **Turns**: per frame, the number of speakers the windows agree on, taken from the most
       active global speakers: overlapped speech gives two turns at once.
+    - **Split**: a speaker whose lone speech holds two voices (segmentation gave two people
+      one local speaker) is split, the second voice going to a known speaker or a new one.
 
     The diarization carries each speaker's centroid as its voiceprint; :meth:`identify` reuses
     it. CPU only, whatever ``SCRIBE_DEVICE`` says. Thread-safe: the loaded models serve
