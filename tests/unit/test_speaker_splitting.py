@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from scribe.adapters.diarization.embedded import splitting
 from scribe.adapters.diarization.embedded.reconstruction import FrameGrid
 from scribe.adapters.diarization.embedded.splitting import SplitSettings, split_mixed_speakers
 
@@ -157,3 +158,27 @@ def test_overlap_frames_follow_the_nearest_piece() -> None:
     overlap = slice(17 * PER_SECOND, 18 * PER_SECOND)
     assert out[overlap, 2].all() and not out[overlap, 0].any()
     assert out[overlap, 1].all()  # the other talker is untouched
+
+
+def test_long_speech_is_split_with_a_clustered_subset_of_pieces() -> None:
+    # 300 s of lone speech: about 600 pieces, more than average linkage is given
+    voices = [A] * (200 * PER_SECOND) + [B] * (100 * PER_SECOND)
+    binary = np.ones((len(voices), 1))
+    assert len(splitting._pieces(np.ones(len(voices), dtype=bool))) > (
+        splitting.MAX_CLUSTERED_PIECES
+    )
+    out, _ = _run(binary, voices, [A])
+    assert out.shape[1] == 2
+    assert out[: 199 * PER_SECOND, 0].all() and out[201 * PER_SECOND :, 1].all()
+
+
+def test_nearest_piece_matches_a_brute_force_search() -> None:
+    rng = np.random.default_rng(3)
+    pieces = [np.arange(a, a + 20, dtype=np.int64) for a in sorted(rng.choice(5000, 40, False))]
+    labels = rng.integers(0, 2, len(pieces)).astype(np.int64)
+    times = rng.uniform(-1.0, 110.0, 500)
+    centres = np.array([splitting.feature_times(p).mean() for p in pieces])
+    expected = labels[np.abs(times[:, None] - centres[None, :]).argmin(axis=1)]
+    np.testing.assert_array_equal(splitting._nearest_piece(pieces, times, labels), expected)
+    one = splitting._nearest_piece(pieces[:1], times, labels[:1])
+    assert (one == labels[0]).all()
