@@ -81,7 +81,10 @@ def split_mixed_speakers(
     binary = binary.copy()
     centroids = centroids.copy()
     output_frame = _output_frame_of_features(grid, num_features, binary.shape[0])
+    fresh: set[int] = set()  # speakers made of a moved half: not split again
     for k in range(binary.shape[1]):
+        if k in fresh:
+            continue
         alone = (binary[:, k] > 0) & (binary.sum(axis=1) == 1)
         pieces = _pieces(alone[output_frame])
         if len(pieces) < MIN_PIECES:
@@ -111,6 +114,7 @@ def split_mixed_speakers(
             binary[:, weakest] = 0.0
             centroids[weakest] = voices[moving]
             target = weakest
+            fresh.add(target)
         elif target is None:
             target = binary.shape[1]
             binary = np.concatenate([binary, np.zeros((binary.shape[0], 1), binary.dtype)], 1)
