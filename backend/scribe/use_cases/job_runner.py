@@ -192,7 +192,10 @@ class JobRunner:
     def recover(self) -> None:
         """Queue again what was queued; run again what was running (counting attempts)."""
         requeued = failed = 0
+        began = self._clock()
         for job in self.store.with_status([JobStatus.IN_PROGRESS, JobStatus.QUEUED]):
+            if job.created_at >= began or job.id in self.cancellations.running():
+                continue  # submitted to this process (one started without a lifespan)
             if not job.background:
                 # Its client's connection died with the old process: nobody waits for it.
                 self._end(job, error=ScribeError(SERVER_RESTARTED, code="server_restarted"))

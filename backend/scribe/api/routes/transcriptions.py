@@ -305,10 +305,10 @@ async def _respond(
     is a 400 at once; a full queue a 503 with Retry-After."""
     services.warm_up.require_ready()
     caller = getattr(request.state, "caller", None)
+    await run_in_threadpool(services.runner.start)  # (started at startup; apps without lifespan)
     submission = await run_in_threadpool(
         services.jobs.submit, caller, transcription, upload.file, background=False
     )
-    services.runner.start()
     job_id, options = submission.job.id, submission.options
     response_format = transcription.response_format
     if stream:
