@@ -246,13 +246,11 @@ def test_retention_deletes_old_finished_jobs_with_their_files(make: Any) -> None
     store, blobs = FakeJobStore(), FakeBlobStore()
     services = make(job_store=store, blob_store=blobs, start=False, job_retention_hours=1)
     now = datetime.now(UTC)
-    for n, (ended, status) in enumerate(
-        [
-            (now - timedelta(hours=2), "old"),
-            (now - timedelta(minutes=10), "recent"),
-            (None, "queued"),
-        ]
-    ):
+    for ended, status in [
+        (now - timedelta(hours=2), "old"),
+        (now - timedelta(minutes=10), "recent"),
+        (None, "queued"),
+    ]:
         job = Job(f"job_{status}", "k", Task.TRANSCRIBE, "fake-asr", {}, now - timedelta(hours=3))
         if ended is not None:
             job = job.start(ended).complete(ended, JobUsage(1, 1))
