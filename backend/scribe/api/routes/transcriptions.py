@@ -323,8 +323,6 @@ async def _respond(
         )
     try:
         job = await run_cancellable(request, lambda token: services.jobs.wait(job_id, token))
-        if job.usage is not None:
-            await run_in_threadpool(services.metering.charge_current, job.usage.audio_seconds)
         if job.status is JobStatus.FAILED and job.error is not None:
             raise error_from(job.error)
         if job.status is not JobStatus.COMPLETED:
