@@ -57,8 +57,8 @@ def _parser() -> argparse.ArgumentParser:
         "worker",
         help="run jobs from the broker (scaled shape: SCRIBE_JOB_QUEUE=celery)",
         description="A Celery worker: loads its engines once, then runs the jobs that API nodes "
-        "send to its engines' queues. SIGTERM stops it after its running jobs finish; a second "
-        "SIGTERM stops it at once (its jobs go to another worker).",
+        "send to its engines' queues. SIGTERM stops it after its running jobs finish; SIGQUIT "
+        "stops it at once (its jobs go to another worker).",
     )
     worker.add_argument(
         "--concurrency", type=_count, help="jobs at once (default: SCRIBE_WORKER_CONCURRENCY or 1)"

@@ -134,19 +134,19 @@ class Cluster:
     def start_worker(self, name: str, engines: str = "whisper", **env: str) -> Node:
         return self._spawn(name, ["worker", "--engines", engines], env)
 
-    def wait_workers(self, count: int, seconds: float = 240.0) -> list[dict[str, Any]]:
-        """Until ``count`` workers have announced themselves (their models are loaded)."""
+    def wait_ready(self, worker: Node, seconds: float = 240.0) -> dict[str, Any]:
+        """Until the worker has announced itself to the API node (its models are loaded)."""
         deadline = time.monotonic() + seconds
+        suffix = f":{worker.process.pid}"
         while True:
-            for node in self.nodes:
-                if node.name != "api" and not node.alive():
-                    raise RuntimeError(f"worker {node.name} exited:\n{node.log_text()}")
+            if not worker.alive():
+                raise RuntimeError(f"worker {worker.name} exited:\n{worker.log_text()}")
             body = httpx.get(f"{self.base}/health/ready", timeout=5).json()
-            workers: list[dict[str, Any]] = body.get("workers", [])
-            if len(workers) >= count:
-                return workers
+            for announced in body.get("workers", []):
+                if str(announced["name"]).endswith(suffix):
+                    return dict(announced)
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(workers)} of {count} workers ready")
+                raise TimeoutError(f"worker {worker.name} is not ready:\n{worker.log_text()}")
             time.sleep(0.3)
 
     def stop_all(self) -> None:

@@ -111,7 +111,7 @@ def run_worker(
     app: Celery, *, queues: Sequence[str], concurrency: int, name: str, loglevel: str
 ) -> None:
     """Consume ``queues`` until SIGTERM (warm shutdown: running jobs finish first; a second
-    signal stops at once, and the broker hands the unacknowledged jobs to another worker)."""
+    SIGQUIT stops at once, and the unacknowledged jobs go to another worker)."""
     worker = app.Worker(
         hostname=name,
         queues=list(queues),
