@@ -7,8 +7,10 @@ workers behind (the last one stops them)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,24 +38,31 @@ def clip(eval_dir: Path) -> tuple[bytes, str]:
     return (eval_dir / "jfk.flac").read_bytes(), (eval_dir / "jfk.ref.txt").read_text()
 
 
-@pytest.fixture(scope="module")
-def scaled() -> Iterator[Cluster]:
-    import shutil
+HAS_NEMO = importlib.util.find_spec("nemo") is not None
 
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """An API node serving Whisper (and the tiny NeMo model when NeMo is installed), two
+    Whisper workers and a NeMo worker."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (.ci/run installs it)")
-    with (
-        postgres_server() as url,
-        cluster(
-            url,
-            SCRIBE_JOB_LEASE_SECONDS=LEASE,
-            SCRIBE_WHISPER_CPU_THREADS="1",  # two workers on two cores
-            SCRIBE_WHISPER_BEAM_SIZE="1",
-            SCRIBE_RATE_LIMIT_REQUESTS_PER_MINUTE="0",  # the tests poll often
-        ) as made,
-    ):
+    env = {
+        "SCRIBE_JOB_LEASE_SECONDS": LEASE,
+        "SCRIBE_WHISPER_CPU_THREADS": "1",  # two workers on two cores
+        "SCRIBE_WHISPER_BEAM_SIZE": "1",
+        "SCRIBE_RATE_LIMIT_REQUESTS_PER_MINUTE": "0",  # the tests poll often
+    }
+    if HAS_NEMO:
+        from scribe.devtools.nemo_models import build_tiny_parakeet
+
+        tiny = build_tiny_parakeet(tmp_path_factory.mktemp("nemo"))
+        env |= {"SCRIBE_ASR_ENGINE": "whisper,nemo", "SCRIBE_NEMO_MODEL": str(tiny)}
+    with postgres_server() as url, cluster(url, **env) as made:
         made.start_api()
         workers = [made.start_worker("w1"), made.start_worker("w2")]
+        if HAS_NEMO:
+            workers.append(made.start_worker("nemo", engines="nemo"))
         for worker in workers:
             made.wait_ready(worker)
         yield made
@@ -104,7 +113,8 @@ def test_api_node_reports_broker_database_and_workers(scaled: Cluster) -> None:
     body = httpx.get(scaled.base + "/health/ready", timeout=10).json()
     assert body["role"] == "api"
     assert body["dependencies"] == {"broker": "ok", "database": "ok"}
-    assert sorted(w["engines"][0] for w in body["workers"]) == ["whisper", "whisper"]
+    engines = sorted(w["engines"][0] for w in body["workers"])
+    assert engines == (["nemo"] if HAS_NEMO else []) + ["whisper", "whisper"]
     assert "Loaded Whisper" not in scaled.nodes[0].log_text()  # the API node loads no model
 
 
@@ -116,6 +126,7 @@ def test_two_workers_finish_jobs_between_them(scaled: Cluster, clip: tuple[bytes
         assert jiwer.wer(_norm(reference), _norm(transcript(scaled.base, job_id))) < 0.1
     ran = {n.name: sum(f"job {i}: completed" in n.log_text() for i in ids) for n in scaled.nodes}
     assert ran["w1"] + ran["w2"] == 4 and ran["w1"] >= 1 and ran["w2"] >= 1, ran
+    assert ran.get("nemo", 0) == 0  # Whisper jobs never reach the NeMo worker
     # A synchronous request waits for its job on a worker, as in the single process.
     answer = httpx.post(
         scaled.base + "/v1/audio/transcriptions",
@@ -163,6 +174,21 @@ def test_kill9_of_a_worker_mid_job_the_other_finishes_it(
     scaled.wait_ready(scaled.start_worker(victim.name))  # back to two
 
 
+@pytest.mark.skipif(not HAS_NEMO, reason="needs the [gpu] extra (NeMo) for the tiny model")
+def test_each_request_goes_to_a_worker_of_its_model(
+    scaled: Cluster, clip: tuple[bytes, str]
+) -> None:
+    nemo_job = submit(scaled.base, clip[0], model="parakeet_tdt_tiny")
+    whisper_job = submit(scaled.base, clip[0], model="whisper-base")
+    for job_id in (nemo_job, whisper_job):
+        assert wait_for(scaled.base, job_id, {"completed", "failed"})["status"] == "completed"
+    logs = {n.name: n.log_text() for n in scaled.nodes}
+    assert f"job {nemo_job}: completed" in logs["nemo"]
+    assert f"job {whisper_job}: completed" in logs["w1"] + logs["w2"]
+    assert f"job {whisper_job}" not in logs["nemo"]
+    assert "country" in transcript(scaled.base, whisper_job)
+
+
 def test_cancel_reaches_a_job_running_on_a_worker(scaled: Cluster, eval_dir: Path) -> None:
     audio = (eval_dir / "pyannote_sample.wav").read_bytes()  # 30 s: long enough to cancel
     job_id = submit(scaled.base, audio)
@@ -195,7 +221,7 @@ def test_sigterm_finishes_the_running_job_and_redis_restart_loses_nothing(
     workers = [n for n in scaled.nodes if n.name != "api"]
     for node in workers:
         node.process.send_signal(15)  # SIGTERM: warm shutdown
-    assert [node.process.wait(timeout=120) for node in workers] == [0, 0]
+    assert [node.process.wait(timeout=120) for node in workers] == [0] * len(workers)
     assert job(scaled.base, running)["status"] == "completed"  # finished before exiting
     for node in workers:
         scaled.nodes.remove(node)
