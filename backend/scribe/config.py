@@ -128,7 +128,8 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = Field(
         None,
         description="Redis (`redis://HOST:6379/0`) for rate-limit counters shared by several "
-        "processes. Unset: counted in this process's memory.",
+        "processes, and with SCRIBE_JOB_QUEUE=celery the broker, job events and job audio. "
+        "Unset: counted in this process's memory.",
     )
     auth: Literal["auto", "required", "disabled"] = Field(
         "auto",
