@@ -354,12 +354,21 @@ def build_jobs(
     )
 
     def on_finished(job: Job) -> None:
-        if metering is not None and job.background and job.usage is not None:
+        if metering is None or job.usage is None:
+            return
+        if job.background:
             metering.record_job(
                 job.owner,
                 job.usage.audio_seconds,
                 job.usage.processing_seconds,
                 failed=job.status is not JobStatus.COMPLETED,
+            )
+        elif scale is not None:
+            # A synchronous request's job ran on a worker, whose decoding cannot charge the
+            # request's admission on the API node: its audio is recorded here (the request
+            # itself, and whether it failed, the API node records).
+            metering.record_job(
+                job.owner, job.usage.audio_seconds, job.usage.processing_seconds, failed=False
             )
 
     def describe(job: Job) -> Mapping[str, Any]:
