@@ -576,6 +576,9 @@ def build_services(
         diarize_by_default=settings.diarize_by_default,
         post_processors=post_processors,
     )
+    # A worker runs as many jobs at once as its Celery threads take.
+    worker = settings.job_queue == "celery" and role == "worker"
+    slots = settings.worker_concurrency if worker else job_slots(settings, device)
     transcribe = TranscribeAudio(
         # Uploads: decoding is bounded in time, and its duration is charged to the request.
         decoder=MeteredDecoder(
@@ -584,7 +587,7 @@ def build_services(
         engines=engines,
         diarizer=diarizer,
         post_processors=post_processors,
-        max_concurrent=job_slots(settings, device),
+        max_concurrent=slots,
     )
     webhooks = overrides.webhooks if overrides.webhooks is not None else build_webhooks(settings)
     scale = build_scale(settings, storage, engines) if settings.job_queue == "celery" else None
@@ -595,7 +598,7 @@ def build_services(
         storage,
         options,
         transcribe,
-        slots=job_slots(settings, device),
+        slots=slots,
         webhooks=webhooks,
         metering=metering,
         is_ready=lambda: warm_up.ready,
