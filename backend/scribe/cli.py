@@ -30,6 +30,7 @@ examples:
   scribe jobs show job_...                      # one job as GET /v1/audio/jobs/{id} shows it
   scribe jobs cancel job_...                    # a running job stops within seconds
   scribe db upgrade                             # bring the database schema up to date
+  scribe webhooks secret                        # the secret that signs job callbacks
 
 Every setting is an environment variable SCRIBE_<NAME> (see README.md), e.g.
   SCRIBE_WHISPER_MODEL=base SCRIBE_DIARIZER=embedded scribe serve
@@ -147,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_keys_parser(commands)
     _add_jobs_parser(commands)
     _add_db_parser(commands)
+    _add_webhooks_parser(commands)
     return parser
 
 
@@ -214,6 +216,32 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     actions.add_parser("current", help="print the database's schema revision and this version's")
 
 
+# --- webhooks ---------------------------------------------------------------------------------
+def _add_webhooks_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    webhooks = commands.add_parser(
+        "webhooks",
+        help="job callbacks: print the secret that signs them",
+        description="Job callbacks (callback_url) are signed as the Standard Webhooks spec says. "
+        "Their receivers verify the signature with this secret (SCRIBE_WEBHOOK_SECRET, or one "
+        "made once and kept in SCRIBE_DATA_DIR).",
+    )
+    actions = webhooks.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("secret", help="print the signing secret (whsec_...), making it if needed")
+
+
+def _webhooks(args: argparse.Namespace) -> int:
+    from scribe.adapters.webhooks.secret import signing_secret
+    from scribe.config import Settings
+
+    secret, source = signing_secret(Settings())
+    print(f"Signing secret for job callbacks (from {source}); keep it secret:", file=sys.stderr)
+    print(secret)
+    return 0
+
+
+# --- end of webhooks -----------------------------------------------------------------------
+
+
 def _count(value: str) -> int:
     number = int(value)
     if number < 0:
@@ -243,7 +271,9 @@ def _since(value: str) -> date:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # `transcribe`, `keys` and `db` print results on stdout: keep the log to warnings unless asked.
-    default_level = "warning" if args.command in ("transcribe", "keys", "db", "jobs") else "info"
+    default_level = (
+        "warning" if args.command in ("transcribe", "keys", "db", "jobs", "webhooks") else "info"
+    )
     level = os.environ.get("SCRIBE_LOG_LEVEL", default_level).upper()
     if args.command == "serve":
         from logging.config import dictConfig
@@ -269,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
             return _db(args)
         if args.command == "jobs":
             return _jobs(args)
+        if args.command == "webhooks":
+            return _webhooks(args)
     except ScribeError as exc:
         print(f"scribe: {exc.message}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scribe.adapters.asr.nemo_source import DEFAULT_MODEL as DEFAULT_NEMO_MODEL
 from scribe.adapters.diarization.pyannote_source import DEFAULT_PIPELINE
+from scribe.adapters.webhooks.secret import validate_secret
 
 
 def _default_cache_dir() -> Path:
@@ -152,6 +153,45 @@ class Settings(BaseSettings):
         description="Comma-separated origins whose web pages may call the API "
         "(`https://app.example.com`, or `*`). Empty: only the service's own origin.",
     )
+
+    # --- job callbacks (webhooks) -----------------------------------------------------------
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="Secret that signs job callbacks (Standard Webhooks: `whsec_` + base64 of "
+        "24-64 bytes). Unset: one is made once and kept in the data directory; `scribe webhooks "
+        "secret` prints it.",
+    )
+    callback_allow_private: bool = Field(
+        False,
+        description="Allow `callback_url`s that reach loopback, private, link-local or other "
+        "non-public addresses. Off: they are refused with HTTP 400.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="Each callback attempt gives up after this many seconds."
+    )
+    webhook_max_attempts: int = Field(
+        8, ge=1, description="Attempts per callback, the first included (then it is dropped)."
+    )
+    webhook_backoff_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="Wait before the first retry of a callback; doubled for each later one, "
+        "with random jitter.",
+    )
+    webhook_backoff_max_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="Longest wait between callback attempts (a receiver's Retry-After too).",
+    )
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_form(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return SecretStr(validate_secret(value.get_secret_value()))
+
+    # --- end of job callbacks ---------------------------------------------------------------
 
     # --- engines ----------------------------------------------------------------------------
     asr_engine: str = Field(

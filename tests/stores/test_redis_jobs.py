@@ -13,10 +13,10 @@ import pytest
 from redis import Redis
 
 from scribe.adapters.blobs.redis_blobs import RedisBlobStore
-from scribe.adapters.queue.memory import RUN_STRIDE
 from scribe.adapters.queue.redis_events import RedisJobEvents
 from scribe.adapters.queue.redis_leases import RedisJobLeases, RedisWorkerRegistry
 from scribe.domain.errors import NotFound
+from scribe.ports.job_events import RUN_STRIDE
 from scribe.ports.workers import WorkerInfo
 
 

@@ -11,9 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from scribe.ports.job_events import JobEvent
-
-from .memory import RUN_STRIDE
+from scribe.ports.job_events import RUN_STRIDE, JobEvent
 
 if TYPE_CHECKING:
     from redis import Redis
