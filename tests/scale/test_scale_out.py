@@ -166,6 +166,18 @@ def test_events_stream_from_the_worker_through_the_api_node(
     ) as stream:
         later = [int(x.split(":", 1)[1]) for x in stream.iter_lines() if x.startswith("id:")]
     assert later and min(later) > middle
+    # A streamed synchronous request: the worker's segments reach the client through Redis.
+    with httpx.stream(
+        "POST",
+        scaled.base + "/v1/audio/transcriptions",
+        files={"file": ("jfk.flac", clip[0])},
+        data={"stream": "true"},
+        timeout=120,
+    ) as stream:
+        assert stream.status_code == 200
+        data = [json.loads(x[6:]) for x in stream.iter_lines() if x.startswith("data: {")]
+    assert data[-1]["type"] == "transcript.text.done" and "country" in data[-1]["text"]
+    assert any(d["type"] == "transcript.text.delta" for d in data)
 
 
 def test_kill9_of_a_worker_mid_job_the_other_finishes_it(
