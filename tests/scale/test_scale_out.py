@@ -19,9 +19,12 @@ from typing import Any
 
 import httpx
 import jiwer
+import numpy as np
 import pytest
 from redis import Redis
 
+from tests.clips import load_clip
+from tests.fakes import encode_wav
 from tests.scale.cluster import Cluster, Node, cluster
 from tests.services import postgres_server
 
@@ -213,7 +216,9 @@ def test_each_request_goes_to_a_worker_of_its_model(
 
 
 def test_cancel_reaches_a_job_running_on_a_worker(scaled: Cluster, eval_dir: Path) -> None:
-    audio = (eval_dir / "pyannote_sample.wav").read_bytes()  # 30 s: long enough to cancel
+    # Four times the 30 s call: minutes of work, so the job is surely running when cancelled.
+    samples = load_clip(eval_dir / "pyannote_sample.wav").samples
+    audio = encode_wav(np.concatenate([samples] * 4))
     job_id = submit(scaled.base, audio)
     wait_for(scaled.base, job_id, {"in_progress"}, seconds=30)
     began = time.monotonic()
