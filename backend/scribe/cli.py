@@ -57,6 +57,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default: SCRIBE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: SCRIBE_PORT or 20301)")
 
+    worker = commands.add_parser(
+        "worker",
+        help="run jobs from the broker (scaled shape: SCRIBE_JOB_QUEUE=celery)",
+        description="A Celery worker: loads its engines once, then runs the jobs that API nodes "
+        "send to its engines' queues. SIGTERM stops it after its running jobs finish; SIGQUIT "
+        "stops it at once (its jobs go to another worker).",
+    )
+    worker.add_argument(
+        "--concurrency", type=_count, help="jobs at once (default: SCRIBE_WORKER_CONCURRENCY or 1)"
+    )
+    worker.add_argument(
+        "--engines",
+        help="engines (queues) to serve, comma-separated: whisper, nemo (default: "
+        "SCRIBE_WORKER_ENGINES or SCRIBE_ASR_ENGINE)",
+    )
+
     tr = commands.add_parser(
         "transcribe",
         help="transcribe a file without a server",
@@ -271,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "worker":
+            return _worker(args)
         if args.command == "transcribe":
             return _transcribe(args)
         if args.command == "eval":
@@ -331,6 +349,41 @@ def _serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(config)
     server.run()
     return 2 if services.warm_up.error is not None else 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from scribe.adapters.queue.celery_queue import run_worker
+    from scribe.bootstrap import build_services, build_worker, prepare, worker_engines
+    from scribe.config import Settings
+
+    given = Settings(**({"worker_engines": args.engines} if args.engines else {}))
+    engines = worker_engines(given)
+    settings = given.model_copy(
+        update={
+            "asr_engine": ",".join(engines),  # load only the engines this worker serves
+            "worker_concurrency": args.concurrency or given.worker_concurrency,
+        }
+    )
+    services = build_services(settings, role="worker")
+    prepare(services)
+    services.warm_up.run()  # every engine loads once, before the first job is taken
+    if services.warm_up.error is not None:
+        print(f"scribe: cannot start: {services.warm_up.error.message}", file=sys.stderr)
+        return 2
+    job_worker = build_worker(services, engines)
+    assert services.scale is not None
+    job_worker.start()
+    try:
+        run_worker(
+            services.scale.celery,
+            queues=engines,
+            concurrency=settings.worker_concurrency,
+            name=job_worker.info.name,
+            loglevel=settings.log_level,
+        )
+    finally:
+        job_worker.stop()
+    return 0
 
 
 class _ProgressBar:

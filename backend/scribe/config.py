@@ -71,6 +71,50 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
 
+    # --- scale-out (API nodes and workers) --------------------------------------------------
+    job_queue: Literal["memory", "celery"] = Field(
+        "memory",
+        description="`memory`: one process runs the API and the jobs. `celery`: `scribe serve` is "
+        "an API node that loads no models and sends jobs over SCRIBE_REDIS_URL to `scribe "
+        "worker` processes (use PostgreSQL as SCRIBE_DATABASE_URL).",
+    )
+    job_blob_store: Literal["auto", "directory", "redis"] = Field(
+        "auto",
+        description="Where job audio and results wait: `directory` (the data directory; shared "
+        "by every process), `redis` (compressed as uploaded, with a time limit), `auto`: redis "
+        "with SCRIBE_JOB_QUEUE=celery, else directory.",
+    )
+    job_blob_ttl_hours: float = Field(
+        0.0,
+        ge=0,
+        description="With the Redis blob store: audio and results expire this long after they "
+        "are written. 0: the retention time plus one hour.",
+    )
+    celery_visibility_timeout_seconds: int = Field(
+        21600,
+        ge=1,
+        description="A job a worker took and did not acknowledge (the worker died) goes to "
+        "another worker after this long; keep it above the longest job. Jobs of a dead worker "
+        "are usually re-sent sooner, once its lease expires.",
+    )
+    job_lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A worker renews the lease of the job it runs; a job whose lease lapsed "
+        "this long (its worker died) runs again on another worker.",
+    )
+    worker_concurrency: int = Field(
+        1,
+        ge=1,
+        description="Jobs one `scribe worker` runs at once (threads sharing its models; one per "
+        "GPU is the usual shape).",
+    )
+    worker_engines: str = Field(
+        "",
+        description="The engines (queues) `scribe worker` serves, comma-separated (`whisper`, "
+        "`nemo`). Empty: SCRIBE_ASR_ENGINE.",
+    )
+
     # --- data, keys and limits --------------------------------------------------------------
     data_dir: Path = Field(
         default_factory=_default_data_dir,
@@ -85,7 +129,8 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = Field(
         None,
         description="Redis (`redis://HOST:6379/0`) for rate-limit counters shared by several "
-        "processes. Unset: counted in this process's memory.",
+        "processes, and with SCRIBE_JOB_QUEUE=celery the broker, job events and job audio. "
+        "Unset: counted in this process's memory.",
     )
     auth: Literal["auto", "required", "disabled"] = Field(
         "auto",

@@ -133,6 +133,7 @@ class JobRunner:
         run_times: RunTimes | None = None,
         clock: Callable[[], datetime] = utc_now,
         sweep_seconds: float = 300.0,
+        consume: bool = True,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -151,6 +152,9 @@ class JobRunner:
         self.run_times = run_times or RunTimes()
         self._clock = clock
         self._sweep_seconds = sweep_seconds
+        # False where a broker delivers the jobs (Celery workers call ``run``; API nodes run
+        # nothing): no slot threads and no recovery, which is the broker's; the monitor stays.
+        self.consume = consume
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._starting = threading.Lock()
@@ -163,18 +167,20 @@ class JobRunner:
             if self._threads:
                 return
             self._stop.clear()
-            self.recover()
+            if self.consume:
+                self.recover()
             self._spawn()
 
     def _spawn(self) -> None:
-        for index in range(self.slots):
+        for index in range(self.slots if self.consume else 0):
             thread = threading.Thread(target=self._work, name=f"job-slot-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
         monitor = threading.Thread(target=self._monitor, name="job-monitor", daemon=True)
         monitor.start()
         self._threads.append(monitor)
-        log.info("job runner: %d slot(s), queue of %d", self.slots, self.queue.capacity)
+        if self.consume:
+            log.info("job runner: %d slot(s), queue of %d", self.slots, self.queue.capacity)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop taking jobs; running ones are cancelled back into the queue's care (they are
@@ -203,14 +209,7 @@ class JobRunner:
                 continue
             if job.status is JobStatus.IN_PROGRESS:
                 if job.attempts >= self._max_attempts:
-                    self._end(
-                        job,
-                        error=ScribeError(
-                            f"The job was interrupted {job.attempts} times (the server stopped "
-                            "while running it); it is not tried again.",
-                            code="too_many_attempts",
-                        ),
-                    )
+                    self._end(job, error=self._too_many_attempts(job))
                     failed += 1
                     continue
                 job = job.requeue()
@@ -236,16 +235,42 @@ class JobRunner:
             except Exception:
                 log.exception("job %s: the runner failed", job_id)
 
-    def run(self, job_id: str) -> Job | None:
+    def run(self, job_id: str, *, resume_interrupted: bool = False) -> Job | None:
         """Run one job (if it is still queued); its final record. A job submitted to this
-        process runs in its request's context (its request id, its admission)."""
+        process runs in its request's context (its request id, its admission).
+
+        The one way a job runs, for this runner's slots and for a broker's workers. With
+        ``resume_interrupted`` (the caller knows that nobody runs it: a worker holding its
+        lease), a job left in progress by a dead process runs again, counting the attempt."""
         context = self.cancellations.take_context(job_id)
         if context is not None:
-            return context.run(self._run, job_id)
-        return self._run(job_id)
+            return context.run(self._run, job_id, resume_interrupted)
+        return self._run(job_id, resume_interrupted)
 
-    def _run(self, job_id: str) -> Job | None:
+    def _resume(self, job: Job) -> Job | None:
+        """A job whose process died while running it: queued again, or failed after
+        ``max_attempts``; None when another process changed it meanwhile."""
+        if job.attempts >= self._max_attempts:
+            self._end(job, error=self._too_many_attempts(job))
+            return None
+        requeued = job.requeue()
+        if not self.store.save(requeued, expect=JobStatus.IN_PROGRESS):
+            return None
+        log.info("job %s: its worker stopped while running it; running it again", job.id)
+        return requeued
+
+    @staticmethod
+    def _too_many_attempts(job: Job) -> ScribeError:
+        return ScribeError(
+            f"The job was interrupted {job.attempts} times (the server stopped while running "
+            "it); it is not tried again.",
+            code="too_many_attempts",
+        )
+
+    def _run(self, job_id: str, resume_interrupted: bool = False) -> Job | None:
         job = self.store.get(job_id)
+        if job is not None and job.status is JobStatus.IN_PROGRESS and resume_interrupted:
+            job = self._resume(job)
         if job is None or job.status is not JobStatus.QUEUED:
             return None  # cancelled or deleted while it waited
         if job.cancel_requested:
