@@ -5,22 +5,28 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scribe.config import Settings
 from scribe.domain.errors import ConfigurationError, ModelUnavailable
+from scribe.domain.jobs import Job, JobStatus
 from scribe.domain.limits import RatePolicy
 from scribe.ports.asr_engine import AsrEngine
 from scribe.ports.audio_decoder import AudioDecoder
+from scribe.ports.blob_store import BlobStore
 from scribe.ports.diarizer import Diarizer
+from scribe.ports.job_store import JobStore
 from scribe.ports.key_store import KeyStore
 from scribe.ports.post_processor import PostProcessor
 from scribe.ports.rate_limiter import RateLimiter
 from scribe.ports.usage_meter import UsageMeter
+from scribe.ports.webhooks import WebhookSender
 from scribe.use_cases.engines import AsrEngines
+from scribe.use_cases.job_runner import JobRunner
+from scribe.use_cases.jobs import Cancellations, Jobs, RunTimes
 from scribe.use_cases.keys import ApiKeys, AuthMode
 from scribe.use_cases.options import OptionsBuilder
 from scribe.use_cases.transcribe import TranscribeAudio
@@ -48,6 +54,8 @@ class Services:
     keys: ApiKeys = field(repr=False)
     metering: Metering = field(repr=False)
     usage: UsageReports = field(repr=False)
+    jobs: Jobs = field(repr=False)
+    runner: JobRunner = field(repr=False)
     prepared: bool = False
 
 
@@ -63,6 +71,9 @@ class Overrides:
     key_store: KeyStore | None = None
     usage_meter: UsageMeter | None = None
     rate_limiter: RateLimiter | None = None
+    job_store: JobStore | None = None
+    blob_store: BlobStore | None = None
+    webhooks: WebhookSender | None = None
 
 
 @dataclass
@@ -73,6 +84,8 @@ class Storage:
     database: Database | None
     keys: KeyStore
     usage: UsageMeter
+    jobs: JobStore
+    blobs: BlobStore
 
 
 def database_url(settings: Settings) -> str:
@@ -88,7 +101,7 @@ def build_storage(settings: Settings, overrides: Overrides | None = None) -> Sto
     """The database and its stores (cheap: nothing connects until it is used)."""
     overrides = overrides or Overrides()
     database = None
-    if overrides.key_store is None or overrides.usage_meter is None:
+    if overrides.key_store is None or overrides.usage_meter is None or overrides.job_store is None:
         from scribe.adapters.db import Database
 
         database = Database(database_url(settings))
@@ -108,7 +121,22 @@ def build_storage(settings: Settings, overrides: Overrides | None = None) -> Sto
 
         assert database is not None
         usage = SqlUsageMeter(database)
-    return Storage(database=database, keys=keys, usage=usage)
+    jobs: JobStore
+    if overrides.job_store is not None:
+        jobs = overrides.job_store
+    else:
+        from scribe.adapters.db.job_store import SqlJobStore
+
+        assert database is not None
+        jobs = SqlJobStore(database)
+    blobs: BlobStore
+    if overrides.blob_store is not None:
+        blobs = overrides.blob_store
+    else:
+        from scribe.adapters.blobs.directory import DirectoryBlobStore
+
+        blobs = DirectoryBlobStore(Path(settings.data_dir).expanduser() / "jobs")
+    return Storage(database=database, keys=keys, usage=usage, jobs=jobs, blobs=blobs)
 
 
 def build_rate_limiter(settings: Settings) -> RateLimiter:
@@ -172,6 +200,91 @@ def prepare(services: Services) -> None:
             "(they will once `scribe keys create` makes one)"
         )
     services.prepared = True
+
+
+def job_slots(settings: Settings, device: str) -> int:
+    """SCRIBE_MAX_CONCURRENT_JOBS, or by default: one on a GPU (one model, one device), and on
+    the CPU as many as its cores hold with SCRIBE_WHISPER_CPU_THREADS threads each (one when
+    Whisper uses every core, as it does by default)."""
+    if settings.max_concurrent_jobs:
+        return settings.max_concurrent_jobs
+    if device == "cuda":
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // whisper_cpu_threads(settings))
+
+
+def build_webhooks(settings: Settings) -> WebhookSender | None:
+    """The callback sender for jobs' ``callback_url``, when this build has one."""
+    # TODO(lead): wire the Standard Webhooks adapter (scribe.adapters.webhooks, issue 11's
+    # callbacks part) here once it is merged; until then callback_url is refused with a 400.
+    return None
+
+
+def build_jobs(
+    settings: Settings,
+    storage: Storage,
+    options: OptionsBuilder,
+    transcribe: TranscribeAudio,
+    *,
+    slots: int,
+    webhooks: WebhookSender | None,
+    metering: Metering | None = None,
+    is_ready: Callable[[], bool] = lambda: True,
+) -> tuple[Jobs, JobRunner]:
+    """The job use cases and their runner, on one in-process queue and event stream."""
+    from datetime import timedelta
+
+    from scribe.adapters.queue.memory import MemoryJobEvents, MemoryJobQueue
+
+    queue = MemoryJobQueue(settings.job_queue_size)
+    events = MemoryJobEvents()
+    cancellations = Cancellations()
+    run_times = RunTimes()
+    jobs = Jobs(
+        storage.jobs,
+        queue,
+        storage.blobs,
+        events,
+        options,
+        webhooks=webhooks,
+        cancellations=cancellations,
+        run_times=run_times,
+        slots=slots,
+    )
+
+    def on_finished(job: Job) -> None:
+        if metering is not None and job.background and job.usage is not None:
+            metering.record_job(
+                job.owner,
+                job.usage.audio_seconds,
+                job.usage.processing_seconds,
+                failed=job.status is not JobStatus.COMPLETED,
+            )
+
+    def describe(job: Job) -> Mapping[str, Any]:
+        from scribe.api.job_objects import job_object
+
+        return job_object(job)
+
+    runner = JobRunner(
+        storage.jobs,
+        queue,
+        storage.blobs,
+        events,
+        options,
+        transcribe,
+        slots=slots,
+        max_attempts=settings.job_max_attempts,
+        retention=timedelta(hours=settings.job_retention_hours),
+        webhooks=webhooks,
+        describe=describe,
+        on_finished=on_finished,
+        is_ready=is_ready,
+        cancellations=cancellations,
+        run_times=run_times,
+    )
+    return jobs, runner
 
 
 def resolve_device(settings: Settings) -> str:
@@ -357,11 +470,20 @@ def build_services(
         engines=engines,
         diarizer=diarizer,
         post_processors=post_processors,
-        max_concurrent=settings.max_concurrent_jobs,
+        max_concurrent=job_slots(settings, device),
     )
-    loaders = [(f"ASR engine {e.name}", e.load) for e in engines.all]
-    if diarizer is not None:
-        loaders.append((f"diarizer {diarizer.name}", diarizer.load))
+    webhooks = overrides.webhooks if overrides.webhooks is not None else build_webhooks(settings)
+    warm_up = WarmUp(_loaders(engines, diarizer))
+    jobs, runner = build_jobs(
+        settings,
+        storage,
+        options,
+        transcribe,
+        slots=job_slots(settings, device),
+        webhooks=webhooks,
+        metering=metering,
+        is_ready=lambda: warm_up.ready,
+    )
     return Services(
         settings=settings,
         decoder=decoder,
@@ -369,12 +491,23 @@ def build_services(
         diarizer=diarizer,
         options=options,
         transcribe=transcribe,
-        warm_up=WarmUp(loaders),
+        warm_up=warm_up,
         storage=storage,
         keys=build_keys(settings, storage.keys),
         metering=metering,
         usage=UsageReports(storage.usage),
+        jobs=jobs,
+        runner=runner,
     )
+
+
+def _loaders(
+    engines: AsrEngines, diarizer: Diarizer | None
+) -> list[tuple[str, Callable[[], None]]]:
+    loaders = [(f"ASR engine {e.name}", e.load) for e in engines.all]
+    if diarizer is not None:
+        loaders.append((f"diarizer {diarizer.name}", diarizer.load))
+    return loaders
 
 
 def _build_decoder(settings: Settings) -> AudioDecoder:

@@ -47,7 +47,27 @@ class Settings(BaseSettings):
         "`decode_timeout`).",
     )
     max_concurrent_jobs: int = Field(
-        1, ge=1, description="Transcriptions run at once; further requests wait their turn."
+        0,
+        ge=0,
+        description="Jobs (every request is one) run at once; the rest wait in the queue. 0: one "
+        "per GPU, or on the CPU as many as its cores allow with SCRIBE_WHISPER_CPU_THREADS each.",
+    )
+    job_queue_size: int = Field(
+        64,
+        ge=1,
+        description="Jobs that may wait for a free slot (synchronous requests included); when "
+        "full, requests get HTTP 503 with Retry-After. Waiting uploads are on disk, not in memory.",
+    )
+    job_retention_hours: float = Field(
+        24.0,
+        gt=0,
+        description="Finished jobs (record, audio and result) are deleted this long after they end.",
+    )
+    job_max_attempts: int = Field(
+        3,
+        ge=1,
+        description="A job interrupted this many times (the server stopped or crashed while "
+        "running it) fails instead of running again.",
     )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
 
@@ -55,11 +75,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Where the service keeps its data: the SQLite database `scribe.db` (unless "
-        "SCRIBE_DATABASE_URL names another database).",
+        "SCRIBE_DATABASE_URL names another database) and jobs' audio and results (`jobs/`).",
     )
     database_url: SecretStr | None = Field(
         None,
-        description="Database for keys and usage. Unset: SQLite in the data directory. "
+        description="Database for keys, usage and jobs. Unset: SQLite in the data directory. "
         "PostgreSQL: `postgresql+psycopg://USER:PASSWORD@HOST/DB`.",
     )
     redis_url: SecretStr | None = Field(

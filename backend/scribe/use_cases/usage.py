@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from typing import BinaryIO, cast
 
 from scribe.domain.audio import Audio
-from scribe.domain.caller import Caller
+from scribe.domain.caller import ANONYMOUS_KEY_ID, Caller
 from scribe.domain.errors import InvalidAudio, PermissionDenied, RateLimited
 from scribe.domain.limits import WindowState
 from scribe.domain.usage import UsageDay, UsageEntry
@@ -148,6 +148,24 @@ class Metering:
             self._meter.record(entry)
         except Exception:  # metering must not turn a served request into an error
             log.exception("could not record usage of key %s", admission.caller.key_id)
+
+    def record_job(
+        self, key_id: str | None, audio_seconds: float, processing_seconds: float, *, failed: bool
+    ) -> None:
+        """Record what a background job used (its submitting request counted the request
+        itself, before the audio was decoded)."""
+        entry = UsageEntry(
+            key_id=key_id or ANONYMOUS_KEY_ID,
+            day=self._day(),
+            requests=0,
+            audio_seconds=audio_seconds,
+            processing_seconds=processing_seconds,
+            failures=1 if failed else 0,
+        )
+        try:
+            self._meter.record(entry)
+        except Exception:
+            log.exception("could not record usage of key %s", entry.key_id)
 
     @contextmanager
     def running(self, admission: Admission) -> Iterator[Admission]:
