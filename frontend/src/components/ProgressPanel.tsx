@@ -8,6 +8,7 @@ const STAGES: Record<string, string> = {
   queued: 'Waiting for a free worker',
   decoding: 'Reading the audio',
   transcribing: 'Transcribing and finding speakers',
+  diarizing: 'Finding speakers',
   attributing: 'Matching words to speakers',
   post_processing: 'Adding paragraphs and insights',
   done: 'Done',
@@ -29,8 +30,8 @@ function useElapsed(since: number): number {
 /** The running job: stage, a progress bar (indeterminate when the server cannot say), cancel. */
 export const ProgressPanel = forwardRef<
   HTMLHeadingElement,
-  { fileName: string; progress: JobProgress; startedAt: number; partial: PartialSegment[]; onCancel: () => void }
->(function ProgressPanel({ fileName, progress, startedAt, partial, onCancel }, headingRef) {
+  { fileName: string; progress: JobProgress; startedAt: number; partial: PartialSegment[]; reconnecting?: boolean; onCancel: () => void }
+>(function ProgressPanel({ fileName, progress, startedAt, partial, reconnecting = false, onCancel }, headingRef) {
   const elapsed = useElapsed(startedAt);
   const percent = progress.fraction === null ? null : Math.round(progress.fraction * 100);
   const label = stageLabel(progress.stage);
@@ -68,8 +69,13 @@ export const ProgressPanel = forwardRef<
           {fileSize(progress.loaded ?? 0)} of {fileSize(progress.total)}
         </p>
       ) : null}
+      {reconnecting && (
+        <p className="mt-2 text-sm text-amber-800 dark:text-amber-300" data-testid="reconnecting">
+          The connection dropped; reconnecting. The job goes on on the server.
+        </p>
+      )}
       <p className="sr-only" aria-live="polite">
-        {announced}
+        {reconnecting ? 'Connection lost, reconnecting' : announced}
       </p>
       {partial.length > 0 && (
         <div className="mt-4 max-h-40 overflow-y-auto rounded-lg bg-slate-50 p-3 text-sm text-slate-700 dark:bg-slate-800/60 dark:text-slate-300">
