@@ -80,7 +80,7 @@ export const ProgressPanel = forwardRef<
       {partial.length > 0 && (
         <div className="mt-4 max-h-40 overflow-y-auto rounded-lg bg-slate-50 p-3 text-sm text-slate-700 dark:bg-slate-800/60 dark:text-slate-300">
           {partial.map((s, i) => (
-            <p key={i}>
+            <p key={i} data-testid="partial-segment">
               <span className="mr-2 text-slate-500 tabular-nums">{clock(s.start)}</span>
               {s.text}
             </p>
