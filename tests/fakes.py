@@ -358,7 +358,9 @@ class FakeJobStore:
     def finished_before(self, moment: datetime, limit: int = 100) -> list[Job]:
         with self._lock:
             found = [
-                j for j in self.jobs.values() if j.finished_at is not None and j.finished_at < moment
+                j
+                for j in self.jobs.values()
+                if j.finished_at is not None and j.finished_at < moment
             ]
         return sorted(found, key=lambda j: j.finished_at or moment)[:limit]
 

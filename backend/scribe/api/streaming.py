@@ -105,6 +105,7 @@ class JobStream:
         self._first_delta = True
         self._last_id = 0
         self._pending: list[str] = []
+        self._backlog: list[JobEvent] = []
         self._ended = False
 
     async def _poll(self, timeout: float) -> list[JobEvent]:
@@ -150,7 +151,10 @@ class JobStream:
         deadline = time.monotonic() + commit_after
         while not self._pending and not self._ended:
             for event in await self._poll(DISCONNECT_POLL_SECONDS):
-                self._pending.extend(await self._translate(event))
+                if self._pending:  # something to send: later events (errors too) follow it
+                    self._backlog.append(event)
+                else:
+                    self._pending.extend(await self._translate(event))
             if self._pending or self._ended or time.monotonic() >= deadline:
                 return
             if await request.is_disconnected():
@@ -158,7 +162,9 @@ class JobStream:
                 raise Cancelled(CLIENT_GONE, code="cancelled")
 
     async def _cancel(self) -> None:
-        await run_in_threadpool(lambda: self._jobs.cancel(None, self._job_id, wait=0))
+        await run_in_threadpool(
+            lambda: self._jobs.cancel(None, self._job_id, wait=0, reason=CLIENT_GONE)
+        )
 
     async def events(self, keepalive: float = KEEPALIVE_SECONDS) -> AsyncIterator[str]:
         try:
@@ -166,8 +172,11 @@ class JobStream:
                 yield item
             self._pending = []
             quiet_since = time.monotonic()
-            while not self._ended:
-                events = await self._poll(min(1.0, keepalive))
+            while not self._ended or self._backlog:
+                if self._backlog:
+                    events, self._backlog = self._backlog, []
+                else:
+                    events = await self._poll(min(1.0, keepalive))
                 for event in events:
                     try:
                         lines = await self._translate(event)

@@ -192,7 +192,10 @@ class JobRunner:
     def recover(self) -> None:
         """Queue again what was queued; run again what was running (counting attempts)."""
         requeued = failed = 0
+        began = self._clock()
         for job in self.store.with_status([JobStatus.IN_PROGRESS, JobStatus.QUEUED]):
+            if job.created_at >= began or job.id in self.cancellations.running():
+                continue  # submitted to this process (one started without a lifespan)
             if not job.background:
                 # Its client's connection died with the old process: nobody waits for it.
                 self._end(job, error=ScribeError(SERVER_RESTARTED, code="server_restarted"))
@@ -234,7 +237,14 @@ class JobRunner:
                 log.exception("job %s: the runner failed", job_id)
 
     def run(self, job_id: str) -> Job | None:
-        """Run one job (if it is still queued); its final record."""
+        """Run one job (if it is still queued); its final record. A job submitted to this
+        process runs in its request's context (its request id, its admission)."""
+        context = self.cancellations.take_context(job_id)
+        if context is not None:
+            return context.run(self._run, job_id)
+        return self._run(job_id)
+
+    def _run(self, job_id: str) -> Job | None:
         job = self.store.get(job_id)
         if job is None or job.status is not JobStatus.QUEUED:
             return None  # cancelled or deleted while it waited

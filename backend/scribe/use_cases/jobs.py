@@ -7,6 +7,7 @@ every job); another key's job is answered as if it did not exist.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -84,11 +85,22 @@ class RunTimes:
 
 
 class Cancellations:
-    """The cancel tokens of the jobs running in this process (the runner registers them)."""
+    """The jobs of this process: the cancel tokens of those running (the runner registers
+    them), and the context each was submitted in, so that its run logs with the request id of
+    its request and charges its audio to that request's admission."""
 
     def __init__(self) -> None:
         self._tokens: dict[str, CancelToken] = {}
+        self._contexts: dict[str, contextvars.Context] = {}
         self._lock = threading.Lock()
+
+    def remember_context(self, job_id: str) -> None:
+        with self._lock:
+            self._contexts[job_id] = contextvars.copy_context()
+
+    def take_context(self, job_id: str) -> contextvars.Context | None:
+        with self._lock:
+            return self._contexts.pop(job_id, None)
 
     def register(self, job_id: str, token: CancelToken) -> None:
         with self._lock:
@@ -177,6 +189,7 @@ class Jobs:
             callback_url=callback_url,
         )
         self._blobs.put(audio_key(job.id), audio)
+        self.cancellations.remember_context(job.id)
         try:
             self._store.add(job)
             try:
@@ -185,6 +198,7 @@ class Jobs:
                 self._store.delete(job.id)
                 raise
         except BaseException as exc:
+            self.cancellations.take_context(job.id)
             self._blobs.delete_prefix(job.id)
             if isinstance(exc, QueueFull):
                 raise self._queue_full() from None
@@ -292,7 +306,12 @@ class Jobs:
     # --- change -------------------------------------------------------------------------
 
     def cancel(
-        self, caller: Caller | None, job_id: str, *, wait: float = CANCEL_WAIT_SECONDS
+        self,
+        caller: Caller | None,
+        job_id: str,
+        *,
+        wait: float = CANCEL_WAIT_SECONDS,
+        reason: str = "The job was cancelled.",
     ) -> Job:
         """Cancel a queued or running job (a running one stops at its next safe point, within
         seconds). Cancelling a cancelled job changes nothing; a completed or failed one is a
@@ -310,12 +329,13 @@ class Jobs:
             cancelled = job.cancel(self._clock())
             if self._store.save(cancelled, expect=JobStatus.QUEUED):
                 self._events.publish(job_id, "job.cancelled", {}, run=job.attempts)
-                log.info("job %s cancelled while queued", job_id)
+                self.cancellations.take_context(job_id)
+                log.info("job %s cancelled while queued: %s", job_id, reason)
                 return cancelled
             job = self.get(caller, job_id)  # it started meanwhile
         if job.status is JobStatus.IN_PROGRESS:
             self._store.save(job.request_cancel(), expect=JobStatus.IN_PROGRESS)
-            self.cancellations.cancel(job_id, "The job was cancelled.")
+            self.cancellations.cancel(job_id, reason)
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
                 job = self.get(caller, job_id)
@@ -337,6 +357,7 @@ class Jobs:
         the record too unless ``keep_record``."""
         self._blobs.delete_prefix(job_id)
         self._events.forget(job_id)
+        self.cancellations.take_context(job_id)
         if not keep_record:
             self._store.delete(job_id)
 
@@ -349,7 +370,7 @@ class Jobs:
         last = 0
         while True:
             if cancel is not None and cancel.cancelled:
-                self.cancel(None, job_id, wait=0)
+                self.cancel(None, job_id, wait=0, reason=cancel.reason)
                 raise Cancelled(cancel.reason, code="cancelled")
             job, events = self.follow(None, job_id, last, poll)
             if events:

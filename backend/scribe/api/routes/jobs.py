@@ -87,17 +87,15 @@ async def create_job(
         raise services.warm_up.error  # models that failed to load will not run it later either
     upload = upload_of(common)
     request = request_of(common, task, **extras.fields())
+    await run_in_threadpool(services.runner.start)  # (started at startup; apps without lifespan)
     url = callback_url.strip() if callback_url and callback_url.strip() else None
     submission = await run_in_threadpool(
         services.jobs.submit, caller, request, upload.file, background=True, callback_url=url
     )
-    services.runner.start()
     return JSONResponse(job_object(submission.job), status_code=202)
 
 
-@router.get(
-    "/v1/audio/jobs", summary="List your jobs, newest first", response_model=JobList
-)
+@router.get("/v1/audio/jobs", summary="List your jobs, newest first", response_model=JobList)
 async def list_jobs(
     services: ServicesDep,
     caller: CallerDep,
@@ -114,9 +112,7 @@ async def list_jobs(
     )
 
 
-@router.get(
-    "/v1/audio/jobs/{job_id}", summary="A job", response_model=JobOut, responses=_ERRORS
-)
+@router.get("/v1/audio/jobs/{job_id}", summary="A job", response_model=JobOut, responses=_ERRORS)
 async def get_job(services: ServicesDep, caller: CallerDep, job_id: str) -> JSONResponse:
     job = await run_in_threadpool(services.jobs.get, caller, job_id)
     return JSONResponse(job_object(job))

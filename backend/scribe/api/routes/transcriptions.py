@@ -305,10 +305,10 @@ async def _respond(
     is a 400 at once; a full queue a 503 with Retry-After."""
     services.warm_up.require_ready()
     caller = getattr(request.state, "caller", None)
+    await run_in_threadpool(services.runner.start)  # (started at startup; apps without lifespan)
     submission = await run_in_threadpool(
         services.jobs.submit, caller, transcription, upload.file, background=False
     )
-    services.runner.start()
     job_id, options = submission.job.id, submission.options
     response_format = transcription.response_format
     if stream:
@@ -323,8 +323,6 @@ async def _respond(
         )
     try:
         job = await run_cancellable(request, lambda token: services.jobs.wait(job_id, token))
-        if job.usage is not None:
-            await run_in_threadpool(services.metering.charge_current, job.usage.audio_seconds)
         if job.status is JobStatus.FAILED and job.error is not None:
             raise error_from(job.error)
         if job.status is not JobStatus.COMPLETED:
