@@ -1,7 +1,7 @@
 /**
  * End-to-end, the jobs API behind the app: a job's progress and partial segments from its event
- * stream, a dropped connection resumed with Last-Event-ID, a reload that follows the running job
- * again, cancel, and recent jobs from the server. A real `scribe serve`, real recordings.
+ * stream, a reload that follows the running job again, a dropped stream resumed with
+ * Last-Event-ID, cancel, and recent jobs from the server. A real `scribe serve`, real recordings.
  */
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
@@ -39,58 +39,65 @@ async function submitCall(page: Page): Promise<string> {
   return activeJob(page);
 }
 
-test('a running job: progress and segments, a dropped connection resumed, followed again after a reload', async ({ page, request }) => {
-  test.setTimeout(TRANSCRIBE_TIMEOUT + 120_000);
-  const streams: { lastEventId: string | null }[] = [];
-  page.on('request', (r) => {
-    if (r.url().endsWith('/events')) streams.push({ lastEventId: r.headers()['last-event-id'] ?? null });
-  });
+test('a running job: progress and segments, followed again after a reload, reopened from the list', async ({ page, request }) => {
+  test.setTimeout(2 * TRANSCRIBE_TIMEOUT);
   await openApp(page);
   const id = await submitCall(page);
 
-  // Job progress from the server: a stage past the upload, with its percent, and segments as
+  // Job progress from the server: a stage past the upload with its percent, then segments as
   // they are transcribed.
-  const stage = page.getByTestId('job-stage');
-  await expect(stage).toContainText(/(Transcribing and finding speakers|Matching words to speakers|Adding paragraphs) · \d+%/, { timeout: TRANSCRIBE_TIMEOUT });
-  const bar = page.getByRole('progressbar');
-  expect(Number(await bar.getAttribute('aria-valuenow'))).toBeGreaterThanOrEqual(0);
+  await expect(page.getByTestId('job-stage')).toContainText(/(Transcribing and finding speakers|Matching words to speakers|Adding paragraphs) · \d+%/, {
+    timeout: TRANSCRIBE_TIMEOUT,
+  });
+  expect(Number(await page.getByRole('progressbar').getAttribute('aria-valuenow'))).toBeGreaterThanOrEqual(0);
   await expect(page.getByTestId('partial-segment').first()).toBeVisible({ timeout: TRANSCRIBE_TIMEOUT });
-  expect(streams[0]?.lastEventId).toBeNull();
-
-  // The connection drops (the browser goes offline for a moment): the app reconnects and
-  // resumes after the last event it saw.
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-  await page.waitForTimeout(1500);
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-  await expect.poll(() => streams.slice(1).some((s) => s.lastEventId !== null && Number(s.lastEventId) > 0), { timeout: 30_000 }).toBe(true);
 
   // Reload while it runs: the page follows the same job again.
-  const status = await request.get(`/v1/audio/jobs/${id}`, { headers: authorization() });
-  const running = ((await status.json()) as { status: string }).status;
+  const before = (await (await request.get(`/v1/audio/jobs/${id}`, { headers: authorization() })).json()) as { status: string };
   await page.reload();
-  if (running !== 'completed') {
+  if (before.status !== 'completed') {
     await expect(page.getByRole('heading', { name: 'Transcribing pyannote_sample.wav' })).toBeVisible();
   }
   const title = page.getByTestId('result-title');
   await expect(title).toHaveText('pyannote_sample.wav', { timeout: TRANSCRIBE_TIMEOUT });
   await expect(page.getByTestId('speaker-name')).toHaveCount(2);
-  await expect(page.getByTestId('transcript')).not.toBeEmpty();
+  await expect(page.getByTestId('transcript')).toContainText(/hello/i);
   // The recording kept in this browser plays along.
   await expect(page.locator('audio')).toHaveAttribute('src', /^blob:/);
   expect(await page.evaluate(() => localStorage.getItem('scribe.activeJob'))).toBeNull();
 
   // Listed by the server, and reopened from the list after another reload.
   await page.reload();
-  const item = page.getByRole('button', { name: /^pyannote_sample\.wav/ }).first();
-  await expect(item).toBeEnabled();
-  await page.getByRole('button', { name: 'New', exact: true }).click();
-  await item.click();
+  await expect(page.getByRole('heading', { name: 'New transcription' })).toBeVisible();
+  await page.getByRole('button', { name: /^pyannote_sample\.wav/ }).first().click();
   await expect(title).toHaveText('pyannote_sample.wav');
-  const listed = await request.get('/v1/audio/jobs?limit=5', { headers: authorization() });
-  const jobs = ((await listed.json()) as { data: { id: string; status: string }[] }).data;
-  expect(jobs.find((j) => j.id === id)?.status).toBe('completed');
+  const listed = (await (await request.get('/v1/audio/jobs?limit=5', { headers: authorization() })).json()) as { data: { id: string; status: string }[] };
+  expect(listed.data.find((j) => j.id === id)?.status).toBe('completed');
+});
+
+test('a dropped event stream is resumed with Last-Event-ID, nothing lost', async ({ page }) => {
+  test.setTimeout(TRANSCRIBE_TIMEOUT + 60_000);
+  // The first connection to the job's events is cut before the job's last event (the proxy
+  // forwards the server's real events, then closes): the app must reconnect and resume.
+  const seen: (string | null)[] = [];
+  let cutAfter: string | null = null;
+  await page.route('**/v1/audio/jobs/*/events', async (route) => {
+    seen.push(route.request().headers()['last-event-id'] ?? null);
+    if (seen.length > 1) return route.continue();
+    const response = await route.fetch({ timeout: TRANSCRIBE_TIMEOUT });
+    const blocks = (await response.text()).split('\n\n').filter((b) => b.includes('data:'));
+    const kept = blocks.slice(0, -1); // everything but the job's last event
+    cutAfter = [...kept].reverse().map((b) => /^id: (\d+)$/m.exec(b)?.[1]).find(Boolean) ?? null;
+    await route.fulfill({ status: 200, headers: { 'Content-Type': 'text/event-stream' }, body: kept.map((b) => `${b}\n\n`).join('') });
+  });
+  await openApp(page);
+  await page.getByLabel(/drop a recording here/i).setInputFiles(path.join(EVAL, 'jfk.flac'));
+  await page.getByRole('button', { name: 'Transcribe' }).click();
+  await expect(page.getByTestId('result-title')).toHaveText('jfk.flac', { timeout: TRANSCRIBE_TIMEOUT });
+  await expect(page.getByTestId('transcript')).toContainText(/ask not what your country can do for you/i);
+  expect(cutAfter).toMatch(/^\d+$/);
+  expect(seen[0]).toBeNull();
+  expect(seen[1]).toBe(cutAfter); // resumed right after the last event it had
 });
 
 test('cancel stops a running job on the server', async ({ page, request }) => {
@@ -98,16 +105,14 @@ test('cancel stops a running job on the server', async ({ page, request }) => {
   await openApp(page);
   const id = await submitCall(page);
   await page.getByRole('button', { name: 'Cancel' }).click();
-  await expect(page.getByRole('heading', { name: 'New transcription' })).toBeVisible({ timeout: 30_000 });
+  // A running job stops at its next safe point: seconds on an idle machine, longer on a busy one.
+  await expect(page.getByRole("heading", { name: "New transcription" })).toBeVisible({ timeout: TRANSCRIBE_TIMEOUT });
   await expect(page.getByRole('status').first()).toHaveText('Transcription cancelled.');
   await expect(page.locator('main [role="alert"]')).toHaveCount(0);
-  await expect
-    .poll(async () => ((await (await request.get(`/v1/audio/jobs/${id}`, { headers: authorization() })).json()) as { status: string }).status, {
-      timeout: 30_000,
-    })
-    .toBe('cancelled');
+  const job = (await (await request.get(`/v1/audio/jobs/${id}`, { headers: authorization() })).json()) as { status: string };
+  expect(job.status).toBe('cancelled');
   // The list says so, from the server.
-  await expect(page.locator(`[data-status="cancelled"]`).filter({ hasText: 'pyannote_sample.wav' }).first()).toBeVisible();
+  await expect(page.locator('[data-status="cancelled"]').filter({ hasText: 'pyannote_sample.wav' }).first()).toBeVisible();
 });
 
 test('a job of this key submitted elsewhere is listed and opens', async ({ page, request }) => {

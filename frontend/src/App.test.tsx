@@ -370,9 +370,24 @@ describe('App', () => {
     expect(await screen.findByRole('heading', { name: 'Transcribing job_run' })).toBeInTheDocument();
     expect(fake.follow.mock.calls[0]![0]).toBe('job_run');
     expect(localStorage.getItem('scribe.activeJob')).toBe('job_run');
+    // The server stops a running job at its next safe point: until then the page says so.
+    fake.cancel.mockImplementationOnce(() => undefined);
     await user.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(fake.cancel).toHaveBeenCalled();
+    expect(screen.getByRole('button', { name: 'Cancelling…' })).toBeDisabled();
+    await fake.reject(cancelledError());
     expect(await screen.findByRole('heading', { name: 'New transcription' })).toBeInTheDocument();
     expect(localStorage.getItem('scribe.activeJob')).toBeNull();
+  });
+  it('lists the jobs of the key in use, again when the key changes', async () => {
+    const fetch = serverWith({ jobs: [serverJob({ id: 'job_mine', status: 'completed' })] });
+    render(<App repo={createMemoryRepository()} transport={fakeTransport().transport} />);
+    await screen.findByRole('button', { name: /^job_mine/ });
+    act(() => keyStore.setKey('sk-other'));
+    await waitFor(() =>
+      expect(
+        fetch.mock.calls.some(([r]) => new URL(r.url).pathname === '/v1/audio/jobs' && r.headers.get('Authorization') === 'Bearer sk-other'),
+      ).toBe(true),
+    );
   });
 });

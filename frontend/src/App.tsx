@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Transcription } from './api/client';
 import { type ApiError, toApiError } from './api/errors';
 import { deleteJob, jobResult } from './api/jobs';
 import { type Job, type JobEvent, type JobProgress, type PartialSegment, type TranscribeOptions, type Transport, transport as defaultTransport } from './api/transcribe';
 import { useServerInfo } from './api/useServerInfo';
+import { keyStore } from './auth/keyStore';
 import { Dropzone } from './components/Dropzone';
 import { ErrorAlert } from './components/ErrorAlert';
 import { WaveIcon } from './components/icons';
@@ -31,6 +32,7 @@ interface Running {
   startedAt: number;
   /** The event stream dropped and is being resumed. */
   reconnecting: boolean;
+  cancelling: boolean;
 }
 
 type View = { kind: 'new' } | { kind: 'result'; record: JobRecord; audio: Blob | undefined };
@@ -114,7 +116,9 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
       () => setRecent([]),
     );
   }, [repo]);
-  useEffect(refresh, [refresh]);
+  // The server lists the jobs of the key in use: ask again when it changes.
+  const key = useSyncExternalStore(keyStore.subscribe, keyStore.getKey);
+  useEffect(refresh, [refresh, key]);
 
   // Move focus to what just appeared, so keyboard and screen reader users follow the flow.
   useEffect(() => {
@@ -174,6 +178,7 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
       partial: [],
       startedAt: meta.createdAt,
       reconnecting: false,
+      cancelling: false,
     });
     focusNext.current = 'progress';
     const stillShown = (): boolean => runningRef.current?.job === started;
@@ -390,7 +395,11 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
               startedAt={running.startedAt}
               partial={running.partial}
               reconnecting={running.reconnecting}
-              onCancel={() => running.job.cancel()}
+              cancelling={running.cancelling}
+              onCancel={() => {
+                setRunning({ ...running, cancelling: true });
+                running.job.cancel();
+              }}
             />
           ) : (
             <Card aria-labelledby="new-heading" className="space-y-5">

@@ -30,8 +30,17 @@ function useElapsed(since: number): number {
 /** The running job: stage, a progress bar (indeterminate when the server cannot say), cancel. */
 export const ProgressPanel = forwardRef<
   HTMLHeadingElement,
-  { fileName: string; progress: JobProgress; startedAt: number; partial: PartialSegment[]; reconnecting?: boolean; onCancel: () => void }
->(function ProgressPanel({ fileName, progress, startedAt, partial, reconnecting = false, onCancel }, headingRef) {
+  {
+    fileName: string;
+    progress: JobProgress;
+    startedAt: number;
+    partial: PartialSegment[];
+    reconnecting?: boolean;
+    /** Cancel was asked for; the job stops at its next safe point. */
+    cancelling?: boolean;
+    onCancel: () => void;
+  }
+>(function ProgressPanel({ fileName, progress, startedAt, partial, reconnecting = false, cancelling = false, onCancel }, headingRef) {
   const elapsed = useElapsed(startedAt);
   const percent = progress.fraction === null ? null : Math.round(progress.fraction * 100);
   const label = stageLabel(progress.stage);
@@ -87,10 +96,15 @@ export const ProgressPanel = forwardRef<
           ))}
         </div>
       )}
-      <div className="mt-5">
-        <Button variant="danger" onClick={onCancel}>
-          Cancel
+      <div className="mt-5 flex flex-wrap items-center gap-3">
+        <Button variant="danger" onClick={onCancel} disabled={cancelling}>
+          {cancelling ? 'Cancelling…' : 'Cancel'}
         </Button>
+        {cancelling && (
+          <p className="text-sm text-slate-600 dark:text-slate-400" role="status">
+            The server stops the job at its next safe point.
+          </p>
+        )}
       </div>
     </Card>
   );
