@@ -106,7 +106,7 @@ test('cancel stops a running job on the server', async ({ page, request }) => {
   const id = await submitCall(page);
   await page.getByRole('button', { name: 'Cancel' }).click();
   // A running job stops at its next safe point: seconds on an idle machine, longer on a busy one.
-  await expect(page.getByRole("heading", { name: "New transcription" })).toBeVisible({ timeout: TRANSCRIBE_TIMEOUT });
+  await expect(page.getByRole('heading', { name: 'New transcription' })).toBeVisible({ timeout: TRANSCRIBE_TIMEOUT });
   await expect(page.getByRole('status').first()).toHaveText('Transcription cancelled.');
   await expect(page.locator('main [role="alert"]')).toHaveCount(0);
   const job = (await (await request.get(`/v1/audio/jobs/${id}`, { headers: authorization() })).json()) as { status: string };
