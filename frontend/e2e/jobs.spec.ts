@@ -39,7 +39,7 @@ async function submitCall(page: Page): Promise<string> {
   return activeJob(page);
 }
 
-test('a running job: progress and segments, followed again after a reload, reopened from the list', async ({ page, request }) => {
+test('a running job: progress, followed again after a reload, reopened from the list', async ({ page, request }) => {
   test.setTimeout(2 * TRANSCRIBE_TIMEOUT);
   await openApp(page);
   const id = await submitCall(page);
