@@ -27,6 +27,7 @@ from scribe.domain.transcript import AsrResult, Diarization, Segment, SpeakerTur
 from scribe.domain.usage import UsageDay, UsageEntry
 from scribe.ports.asr_engine import AsrCapabilities, SegmentCallback
 from scribe.ports.post_processor import PostProcessor
+from scribe.ports.webhooks import WebhookSender
 
 
 def wav_bytes(seconds: float, rate: int = SAMPLE_RATE) -> bytes:
@@ -433,7 +434,7 @@ def fake_services(
     usage_meter: FakeUsageMeter | None = None,
     job_store: FakeJobStore | None = None,
     blob_store: FakeBlobStore | None = None,
-    webhooks: RecordingWebhooks | None = None,
+    webhooks: WebhookSender | None = None,
     **settings: Any,
 ) -> Services:
     """The real composition root, with fakes in place of the decoder, the engines, the
@@ -449,6 +450,6 @@ def fake_services(
         usage_meter=usage_meter or FakeUsageMeter(),
         job_store=job_store or FakeJobStore(),
         blob_store=blob_store or FakeBlobStore(),
-        webhooks=webhooks,
+        webhooks=webhooks or RecordingWebhooks(),
     )
     return build_services(Settings(**settings), overrides)

@@ -214,11 +214,12 @@ def job_slots(settings: Settings, device: str) -> int:
     return max(1, (cores or 1) // whisper_cpu_threads(settings))
 
 
-def build_webhooks(settings: Settings) -> WebhookSender | None:
-    """The callback sender for jobs' ``callback_url``, when this build has one."""
-    # TODO(lead): wire the Standard Webhooks adapter (scribe.adapters.webhooks, issue 11's
-    # callbacks part) here once it is merged; until then callback_url is refused with a 400.
-    return None
+def build_webhooks(settings: Settings) -> WebhookSender:
+    """The Standard Webhooks sender for jobs' ``callback_url`` (its secret from the settings, or
+    made once in the data directory)."""
+    from scribe.adapters.webhooks.sender import StandardWebhookSender
+
+    return StandardWebhookSender.from_settings(settings)
 
 
 def build_jobs(

@@ -26,6 +26,9 @@ examples:
   scribe keys create --name laptop              # prints a new API key, once
   scribe keys list                              # name, prefix, scope, created, last used
   scribe keys usage --since 7d                  # requests and audio per key and day
+  scribe jobs list                              # newest jobs: status, progress, owner
+  scribe jobs show job_...                      # one job as GET /v1/audio/jobs/{id} shows it
+  scribe jobs cancel job_...                    # a running job stops within seconds
   scribe db upgrade                             # bring the database schema up to date
   scribe webhooks secret                        # the secret that signs job callbacks
 
@@ -127,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--diarization-only", action="store_true", help="skip ASR: DER only")
     ev.add_argument("-o", "--output", type=Path, help="also write the table here")
     _add_keys_parser(commands)
+    _add_jobs_parser(commands)
     _add_db_parser(commands)
     _add_webhooks_parser(commands)
     return parser
@@ -166,6 +170,23 @@ def _add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--since", type=_since, metavar="DATE", help="first day: YYYY-MM-DD, or 7d for a week"
     )
     usage.add_argument("--key", help="only this key (id or prefix)")
+
+
+def _add_jobs_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    jobs = commands.add_parser(
+        "jobs",
+        help="list, show and cancel transcription jobs",
+        description="Jobs in the database (SCRIBE_DATABASE_URL, or SQLite in SCRIBE_DATA_DIR), "
+        "every key's. A cancel reaches a job running in `scribe serve` within seconds.",
+    )
+    actions = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="the newest jobs: id, status, progress, owner")
+    listing.add_argument("--limit", type=int, default=20, help="how many (1-100, default 20)")
+    listing.add_argument("--after", metavar="JOB_ID", help="the page after this job")
+    show = actions.add_parser("show", help="one job, as JSON")
+    show.add_argument("job_id")
+    cancel = actions.add_parser("cancel", help="cancel a queued or running job")
+    cancel.add_argument("job_id")
 
 
 def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -235,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # `transcribe`, `keys` and `db` print results on stdout: keep the log to warnings unless asked.
     default_level = (
-        "warning" if args.command in ("transcribe", "keys", "db", "webhooks") else "info"
+        "warning" if args.command in ("transcribe", "keys", "db", "jobs", "webhooks") else "info"
     )
     level = os.environ.get("SCRIBE_LOG_LEVEL", default_level).upper()
     if args.command == "serve":
@@ -258,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
             return _keys(args)
         if args.command == "db":
             return _db(args)
+        if args.command == "jobs":
+            return _jobs(args)
         if args.command == "webhooks":
             return _webhooks(args)
     except ScribeError as exc:
@@ -517,6 +540,47 @@ def _keys(args: argparse.Namespace) -> int:
             ]
         )
     _table(rows)
+    return 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    import json
+
+    from scribe.api.job_objects import job_object
+    from scribe.bootstrap import build_services
+    from scribe.config import Settings
+
+    services = build_services(Settings())  # cheap: no model loads
+    if services.storage.database is not None:
+        services.storage.database.upgrade()
+    jobs = services.jobs
+    if args.action == "list":
+        page, more = jobs.page(None, limit=args.limit, after=args.after)
+        rows = [["ID", "STATUS", "PROGRESS", "TASK", "MODEL", "OWNER", "CREATED", "AUDIO S"]]
+        for job in page:
+            rows.append(
+                [
+                    job.id,
+                    job.status.value,
+                    f"{job.progress.stage} {job.progress.fraction:.0%}",
+                    job.task.value + ("" if job.background else " (sync)"),
+                    job.model or "-",
+                    job.owner or "-",
+                    _when(job.created_at),
+                    "-" if job.usage is None else f"{job.usage.audio_seconds:.1f}",
+                ]
+            )
+        _table(rows)
+        if more:
+            print(f"more: scribe jobs list --after {page[-1].id}", file=sys.stderr)
+        return 0
+    if args.action == "show":
+        print(json.dumps(job_object(jobs.get(None, args.job_id)), indent=2))
+        return 0
+    job = jobs.cancel(None, args.job_id)
+    print(f"{job.id}: {job.status.value}")
+    if job.status.value != "cancelled":
+        print("the server stops it at its next safe point", file=sys.stderr)
     return 0
 
 

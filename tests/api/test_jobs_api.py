@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from standardwebhooks import Webhook
 
+from scribe.adapters.webhooks.sender import StandardWebhookSender
 from scribe.api.app import create_app
+from tests.adapters.test_webhooks import FAST, SECRET, Receiver, receiver  # noqa: F401 (fixture)
 from tests.fakes import FakeAsr, fake_services, wav_bytes
 
 JOBS = "/v1/audio/jobs"
@@ -120,8 +123,8 @@ def test_bad_requests_are_refused_before_anything_is_queued(app: Any) -> None:
     assert error["param"] == "model"
     error_of(submit(client, task="summarise"), 400)
     assert error_of(submit(client, stream="true"), 400)["code"] == "unknown_parameter"
-    error = error_of(submit(client, callback_url="https://example.com/hook"), 400)
-    assert error["param"] == "callback_url"  # no callback sender in this build
+    error = error_of(submit(client, callback_url="http://127.0.0.1/hook"), 400)
+    assert error["param"] == "callback_url"  # the sender's URL check, at submit
     error_of(client.post(JOBS, data={"model": "whisper-1"}), 400)  # no file
     assert services.storage.jobs.jobs == {}
 
@@ -235,3 +238,18 @@ def test_a_synchronous_request_is_a_job_that_leaves_no_files(app: Any) -> None:
     jobs = list(services.storage.jobs.jobs.values())
     assert len(jobs) == 1 and jobs[0].status.value == "completed" and not jobs[0].background
     assert services.storage.blobs.blobs == {}
+
+
+def test_a_callback_reaches_a_real_receiver_signed(app: Any, receiver: Receiver) -> None:  # noqa: F811
+    sender = StandardWebhookSender(SECRET, allow_private=True, policy=FAST)
+    client, _ = app(webhooks=sender)
+    job = submit(client, callback_url=receiver.url("/done?x=1")).json()
+    assert job["callback_url"] == receiver.url("/done?x=1")
+    done = wait(client, job["id"], "completed")
+    deadline = time.monotonic() + 10
+    while not receiver.received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [got] = receiver.received
+    event = Webhook(SECRET).verify(got.body, got.headers)  # raises unless the signature is valid
+    assert got.path == "/done?x=1" and event["type"] == "audio.job.completed"
+    assert event["data"] == {**done, "callback_url": job["callback_url"]}

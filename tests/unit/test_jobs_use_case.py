@@ -275,13 +275,6 @@ def test_callbacks_are_checked_at_submit_and_sent_when_the_job_ends(make: Any) -
     assert data["id"] == job.id and data["object"] == "audio.job" and data["status"] == "completed"
 
 
-def test_without_a_callback_sender_a_callback_url_is_refused(make: Any) -> None:
-    services = make(start=False)
-    with pytest.raises(InvalidRequest) as error:
-        submit(services, callback_url="https://example.com/hook")
-    assert error.value.param == "callback_url"
-
-
 def test_the_runner_never_runs_more_jobs_at_once_than_its_slots(make: Any) -> None:
     asr = slow_asr(0.5, segments=5)
     services = make(asr, max_concurrent_jobs=2, job_queue_size=10)

@@ -4,6 +4,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+# Event ids of a job's run number ``r`` lie in [r * RUN_STRIDE, (r + 1) * RUN_STRIDE): a job that
+# runs again after a restart (its earlier events lost with the process) continues above every id
+# its clients saw.
+RUN_STRIDE = 1_000_000
+
 
 @dataclass(frozen=True)
 class JobEvent:

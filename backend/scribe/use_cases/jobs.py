@@ -32,7 +32,7 @@ from scribe.domain.options import TranscriptionOptions
 from scribe.domain.transcript import Transcript
 from scribe.domain.transcript_codec import transcript_from_dict
 from scribe.ports.blob_store import BlobStore
-from scribe.ports.job_events import JobEvent, JobEvents
+from scribe.ports.job_events import RUN_STRIDE, JobEvent, JobEvents
 from scribe.ports.job_queue import JobQueue
 from scribe.ports.job_store import JobStore
 from scribe.ports.webhooks import WebhookSender
@@ -298,7 +298,7 @@ class Jobs:
             if not any(e.terminal for e in events):
                 # Above every id the job's runs could have given out.
                 from_record = JobEvent(
-                    (job.attempts + 1) * 1_000_000 - 1, terminal_event_type(job.status), {}
+                    (job.attempts + 1) * RUN_STRIDE - 1, terminal_event_type(job.status), {}
                 )
                 events = [*events, from_record] if from_record.id > last_id else events
         return job, events

@@ -10,11 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from scribe.domain.errors import QueueFull
-from scribe.ports.job_events import JobEvent
-
-# Event ids are run * RUN_STRIDE + a counter: a job that runs again after a restart (its
-# earlier events lost with the process) continues above every id its clients saw.
-RUN_STRIDE = 1_000_000
+from scribe.ports.job_events import RUN_STRIDE, JobEvent
 
 
 class MemoryJobQueue:
