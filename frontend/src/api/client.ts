@@ -13,8 +13,6 @@ export type Word = Schemas['WordOut'];
 export type Paragraph = Schemas['ParagraphOut'];
 export type Entity = Schemas['EntityOut'];
 export type Sentiment = Schemas['SentimentOut'];
-/** The multipart fields of POST /v1/audio/transcriptions, as the server declares them. */
-export type TranscriptionForm = Schemas['Body_create_transcription_v1_audio_transcriptions_post'];
 
 /** Where the API lives: the page's own origin (the service serves the app), or VITE_API_BASE. */
 export function apiBase(): string {
