@@ -107,7 +107,7 @@ describe('App', () => {
   });
 
   it('uploads, shows progress, then the transcript in sync with the player', async () => {
-    serverWith();
+    const fetchMock = serverWith();
     const fake = fakeTransport();
     const repo = createMemoryRepository();
     const user = userEvent.setup();
@@ -129,8 +129,12 @@ describe('App', () => {
     expect(screen.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '50');
     expect(screen.getByTestId('job-stage')).toHaveTextContent('Uploading · 50%');
     expect(screen.getByRole('heading', { name: /transcribing team call\.wav/i })).toHaveFocus();
+    const listCalls = () => fetchMock.mock.calls.filter(([r]) => new URL(r.url).pathname === '/v1/audio/jobs').length;
+    const listedBefore = listCalls();
     fake.emit({ type: 'progress', progress: { stage: 'transcribing', fraction: null } });
     expect(screen.getByRole('progressbar')).not.toHaveAttribute('aria-valuenow');
+    // The server started it: the list is asked again, to show it running.
+    await waitFor(() => expect(listCalls()).toBeGreaterThan(listedBefore));
     expect(screen.getByTestId('job-stage')).toHaveTextContent('Transcribing');
 
     await fake.resolve(twoSpeakers());

@@ -144,6 +144,7 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
   const track = (makeJob: (onEvent: (event: JobEvent) => void) => Job, meta: JobMeta, audio: Blob | undefined, knownId: string | null): void => {
     let serverId = knownId;
     let createdAt = meta.createdAt;
+    let listedRunning = false;
     let job: Job | null = null;
     const update = (change: (current: Running) => Running): void =>
       setRunning((current) => (current && current.job === job ? change(current) : current));
@@ -159,6 +160,11 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
           break;
         case 'progress':
           update((current) => ({ ...current, progress: event.progress, reconnecting: false }));
+          // Once the server has started the job, the list shows it running.
+          if (serverId && !listedRunning && event.progress.stage !== 'uploading' && event.progress.stage !== 'queued') {
+            listedRunning = true;
+            refresh();
+          }
           break;
         case 'segment':
           update((current) => ({ ...current, partial: [...current.partial, event.segment], reconnecting: false }));
