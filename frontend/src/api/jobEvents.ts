@@ -59,8 +59,12 @@ export interface FollowOptions {
 const GIVE_UP_MS = 120_000;
 const STALL_MS = 35_000;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
-/** Statuses worth reconnecting after: a proxy or a restarting server. */
-const TRANSIENT = new Set([502, 503, 504]);
+/**
+ * Statuses worth reconnecting after: a proxy or a restarting server, and the key's limit on
+ * concurrent requests (an open stream holds one of its slots; a reloaded page's old stream holds
+ * one until the server notices it is gone).
+ */
+const TRANSIENT = new Set([429, 502, 503, 504]);
 
 function abortError(): DOMException {
   return new DOMException('The operation was aborted.', 'AbortError');
@@ -91,7 +95,8 @@ type Dropped = { dropped: true; retryAfterMs?: number };
  * Follow the job's events until its terminal event (`job.completed` with the result,
  * `job.failed`, `job.cancelled`, or a stream `error`), which it resolves with. Rejects with an
  * ApiError when the server refuses the stream (401 also opens the key lock; 404) or cannot be
- * reached for `giveUpMs`, and with an AbortError when `signal` aborts.
+ * reached for `giveUpMs` (429, 502, 503 and 504 are waited out, honouring `Retry-After`), and
+ * with an AbortError when `signal` aborts.
  */
 export async function followJobEvents(jobId: string, options: FollowOptions = {}): Promise<TerminalEvent> {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));

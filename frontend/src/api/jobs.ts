@@ -1,5 +1,5 @@
 /**
- * The jobs API's plain calls (`/v1/audio/jobs`): list, get, result, cancel, delete, through the
+ * The jobs API's plain calls (`/v1/audio/jobs`): list, result, cancel, delete, through the
  * typed client. Submitting (upload progress) and following (the event stream) live in
  * `transcribe.ts` and `jobEvents.ts`.
  */
@@ -21,10 +21,6 @@ export const TERMINAL: ReadonlySet<ServerJobStatus> = new Set(['completed', 'fai
 export async function listJobs(params: { limit?: number; after?: string } = {}, signal?: AbortSignal): Promise<JobPage> {
   const body = await unwrap(api.GET('/v1/audio/jobs', { params: { query: params }, signal }));
   return { data: body.data, hasMore: body.has_more, lastId: body.last_id ?? null };
-}
-
-export function getJob(id: string, signal?: AbortSignal): Promise<ServerJob> {
-  return unwrap(api.GET('/v1/audio/jobs/{job_id}', { params: { path: { job_id: id } }, signal }));
 }
 
 /** A completed job's transcript as verbose_json (words, segments, speakers, insights). */

@@ -288,7 +288,7 @@ describe('the jobs transport', () => {
     expect(keyStore.getState().prompt).toBe('Invalid API key.');
 
     keyStore.reset();
-    const again = setup(({ path }) => (path === '/v1/audio/jobs/job_abc' ? json(200, serverJob({ status: 'in_progress' })) : undefined));
+    const again = setup();
     again.server.stream(json(401, { error: { message: 'Key revoked.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } }));
     const followed = again.transport.follow('job_abc', () => undefined);
     expect((await failure(followed.result))?.kind).toBe('unauthorized');
@@ -305,47 +305,66 @@ describe('the jobs transport', () => {
   });
 
   describe('follow (a job the page lost)', () => {
-    it('follows a running job from its state, replaying its events', async () => {
-      const { server, transport } = setup(({ path }) =>
-        path === '/v1/audio/jobs/job_abc' ? json(200, serverJob({ status: 'in_progress', progress: { stage: 'transcribing', fraction: 0.4 } })) : undefined,
-      );
+    it('replays a running job from its first event, then follows it', async () => {
+      const { server, transport } = setup();
       const stream = server.stream() as EventStream;
       const events: JobEvent[] = [];
       const job = transport.follow('job_abc', (e) => events.push(e));
       expect(job.id).toBe('job_abc');
       await vi.waitFor(() => expect(stream.headers).not.toBeNull());
+      expect(server.calls.map((c) => c.path)).toEqual(['/v1/audio/jobs/job_abc/events']); // no GET first
       expect(stream.headers?.get('Last-Event-ID')).toBeNull();
-      stream.event(1, segment(0, 'earlier'));
-      stream.event(2, { type: 'job.completed', job_id: 'job_abc', job: serverJob({ status: 'completed' }), result: twoSpeakers() });
+      stream.event(1, { type: 'job.in_progress', job_id: 'job_abc' });
+      stream.event(2, { type: 'job.progress', job_id: 'job_abc', stage: 'transcribing', fraction: 0.4 });
+      stream.event(3, segment(0, 'earlier'));
+      stream.event(4, { type: 'job.completed', job_id: 'job_abc', job: serverJob({ status: 'completed' }), result: twoSpeakers() });
       await job.result;
-      expect(stagesOf(events)[0]).toEqual(['transcribing', 0.4]);
+      expect(stagesOf(events)).toEqual([
+        ['decoding', 0],
+        ['transcribing', 0.4],
+        ['done', 1],
+      ]);
       expect(events.some((e) => e.type === 'segment' && e.segment.text === 'earlier')).toBe(true);
     });
 
-    it('gets the result of a job that finished meanwhile', async () => {
-      const { server, transport } = setup(({ path }) => {
-        if (path === '/v1/audio/jobs/job_abc') return json(200, serverJob({ status: 'completed' }));
-        if (path === '/v1/audio/jobs/job_abc/result') return json(200, twoSpeakers());
-        return undefined;
-      });
-      await expect(transport.follow('job_abc', () => undefined).result).resolves.toMatchObject({ duration: 6 });
-      expect(server.calls.map((c) => c.path)).toEqual(['/v1/audio/jobs/job_abc', '/v1/audio/jobs/job_abc/result']);
+    it('gets the result of a job that finished meanwhile (the stream ends at once)', async () => {
+      const { server, transport } = setup(({ path }) => (path === '/v1/audio/jobs/job_abc/result' ? json(200, twoSpeakers()) : undefined));
+      const stream = server.stream() as EventStream;
+      const job = transport.follow('job_abc', () => undefined);
+      await vi.waitFor(() => expect(stream.headers).not.toBeNull());
+      // A job submitted as text (the CLI's) ends with a text result: fetched as verbose_json.
+      stream.event(1_999_999, { type: 'job.completed', job_id: 'job_abc', job: serverJob({ status: 'completed' }), result: 'Hello.' });
+      await expect(job.result).resolves.toMatchObject({ duration: 6 });
     });
 
     it('rejects with the error of a job that failed meanwhile', async () => {
       const error = { message: 'Audio longer than 4 hours.', type: 'invalid_request_error', param: 'file', code: 'audio_too_long' };
-      const { transport } = setup(({ path }) => (path === '/v1/audio/jobs/job_abc' ? json(200, serverJob({ status: 'failed', error })) : undefined));
-      const failed = await failure(transport.follow('job_abc', () => undefined).result);
+      const { server, transport } = setup();
+      const stream = server.stream() as EventStream;
+      const job = transport.follow('job_abc', () => undefined);
+      await vi.waitFor(() => expect(stream.headers).not.toBeNull());
+      stream.event(1_999_999, { type: 'job.failed', job_id: 'job_abc', job: serverJob({ status: 'failed', error }), error });
+      const failed = await failure(job.result);
       expect(failed?.kind).toBe('not_audio');
       expect(failed?.message).toBe(error.message);
     });
 
+    it('waits out the concurrency limit of the key (429) instead of failing', async () => {
+      const { server, transport } = setup();
+      server.stream(json(429, { error: { message: 'Too many concurrent requests.', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } }, { 'Retry-After': '1' }));
+      const stream = server.stream() as EventStream;
+      const events: JobEvent[] = [];
+      const job = transport.follow('job_abc', (e) => events.push(e));
+      await vi.waitFor(() => expect(stream.headers).not.toBeNull());
+      stream.event(1, { type: 'job.completed', job_id: 'job_abc', job: serverJob({ status: 'completed' }), result: twoSpeakers() });
+      await expect(job.result).resolves.toMatchObject({ duration: 6 });
+      expect(events).toContainEqual({ type: 'reconnecting', attempt: 1 });
+    });
+
     it('cancels through the server', async () => {
-      const { server, transport } = setup(({ method, path }) => {
-        if (path === '/v1/audio/jobs/job_abc') return json(200, serverJob({ status: 'queued' }));
-        if (method === 'POST' && path === '/v1/audio/jobs/job_abc/cancel') return json(200, serverJob({ status: 'cancelled' }));
-        return undefined;
-      });
+      const { server, transport } = setup(({ method, path }) =>
+        method === 'POST' && path === '/v1/audio/jobs/job_abc/cancel' ? json(200, serverJob({ status: 'cancelled' })) : undefined,
+      );
       const stream = server.stream() as EventStream;
       const job = transport.follow('job_abc', () => undefined);
       await vi.waitFor(() => expect(stream.headers).not.toBeNull());

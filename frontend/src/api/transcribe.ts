@@ -16,7 +16,7 @@ import { authHeaders } from '../auth/keyStore';
 import { apiBase, reportUnauthorized, type Schemas, type Transcription } from './client';
 import { ApiError, apiError, cancelledError, networkError, toApiError } from './errors';
 import { type FollowOptions, followJobEvents, type StreamEvent } from './jobEvents';
-import { cancelJob, getJob, jobFailure, jobResult, type ServerJob } from './jobs';
+import { cancelJob, jobFailure, jobResult, type ServerJob } from './jobs';
 
 export interface KnownSpeakerClip {
   name: string;
@@ -317,11 +317,9 @@ export function createJobsTransport(deps: JobsTransportDeps = {}): Transport {
     follow(jobId, onEvent) {
       return handle(jobId, async (control) => {
         control.serverId = jobId;
-        const job = await getJob(jobId, control.signal);
-        if (job.status === 'completed') return jobResult(jobId, control.signal);
-        if (job.status === 'failed') throw jobFailure(job.error);
-        if (job.status === 'cancelled') throw cancelledError();
-        onEvent({ type: 'progress', progress: progressOf(job) });
+        // The stream from the start replays the job's progress and segments, and ends at once
+        // for a job that has ended (with its result or error): no GET first, one request less
+        // against the key's concurrency limit, which every open stream counts against.
         return toResult(jobId, onEvent, control.signal);
       });
     },
