@@ -56,37 +56,9 @@ describe('loadRecentJobs', () => {
     const refused = vi.fn(async () => {
       throw new ApiError(503, 'Database unavailable.');
     });
-    const { jobs, serverError } = await loadRecentJobs(repo, refused, async () => undefined);
+    const { jobs, serverError } = await loadRecentJobs(repo, refused);
     expect(jobs.map((j) => j.id)).toEqual(['job_x']);
     expect(serverError?.kind).toBe('busy');
     expect(refused).toHaveBeenCalledWith({ limit: 100 });
-    expect(refused).toHaveBeenCalledTimes(2); // tried once more
-  });
-
-  it('tries once more after a short Retry-After (the concurrency limit of the key)', async () => {
-    const pauses: number[] = [];
-    const list = vi
-      .fn()
-      .mockRejectedValueOnce(new ApiError(429, 'Too many concurrent requests.', { retryAfter: 1 }))
-      .mockResolvedValueOnce({ data: [serverJob({ id: 'job_s' })], hasMore: false, lastId: 'job_s' });
-    const { jobs, serverError } = await loadRecentJobs(createMemoryRepository(), list, async (s) => {
-      pauses.push(s);
-    });
-    expect(jobs.map((j) => j.id)).toEqual(['job_s']);
-    expect(serverError).toBeNull();
-    expect(pauses).toEqual([1]);
-  });
-
-  it('does not wait long, nor retry what will not pass', async () => {
-    const long = vi.fn(async () => {
-      throw new ApiError(503, 'Queue full.', { retryAfter: 30 });
-    });
-    expect((await loadRecentJobs(createMemoryRepository(), long, async () => undefined)).serverError?.kind).toBe('busy');
-    expect(long).toHaveBeenCalledTimes(1);
-    const refused = vi.fn(async () => {
-      throw new ApiError(401, 'Bad key.');
-    });
-    expect((await loadRecentJobs(createMemoryRepository(), refused, async () => undefined)).serverError?.kind).toBe('unauthorized');
-    expect(refused).toHaveBeenCalledTimes(1);
   });
 });

@@ -51,33 +51,11 @@ export interface RecentJobs {
   serverError: ApiError | null;
 }
 
-/** The longest wait for one retry of a list the server refused for now (429, 503). */
-const MAX_RETRY_WAIT_S = 5;
-
-function wait(seconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-}
-
-/**
- * Read both lists and join them; the server's failure leaves this browser's list. A refusal for
- * now (the key's limit on concurrent requests, which open event streams count against; a busy
- * server) is tried once more after its `Retry-After`, when that is short.
- */
-export async function loadRecentJobs(repo: JobsRepository, list: typeof listJobs = listJobs, pause: typeof wait = wait): Promise<RecentJobs> {
-  const fromServer = async (): Promise<JobPage> => {
-    try {
-      return await list({ limit: SERVER_PAGE });
-    } catch (error) {
-      const failure = toApiError(error);
-      const retry = failure.kind === 'rate_limited' || failure.kind === 'busy';
-      if (!retry || (failure.retryAfter ?? 1) > MAX_RETRY_WAIT_S) throw failure;
-      await pause(failure.retryAfter ?? 1);
-      return list({ limit: SERVER_PAGE });
-    }
-  };
+/** Read both lists and join them; the server's failure leaves this browser's list. */
+export async function loadRecentJobs(repo: JobsRepository, list: typeof listJobs = listJobs): Promise<RecentJobs> {
   const [local, server] = await Promise.all([
     repo.list().catch(() => [] as JobSummary[]),
-    fromServer().then(
+    list({ limit: SERVER_PAGE }).then(
       (page) => ({ page, error: null }),
       (error: unknown) => ({ page: null, error: toApiError(error) }),
     ),
