@@ -107,6 +107,7 @@ class JobStream:
         self._pending: list[str] = []
         self._backlog: list[JobEvent] = []
         self._ended = False
+        self._request: Request | None = None
 
     async def _poll(self, timeout: float) -> list[JobEvent]:
         _, events = await run_in_threadpool(
@@ -148,6 +149,7 @@ class JobStream:
     async def start(self, request: Request, commit_after: float = COMMIT_AFTER_SECONDS) -> None:
         """Return once the first event is ready, or after ``commit_after`` seconds. Raises the
         job's error if it failed before that, and ``Cancelled`` if the client left."""
+        self._request = request
         deadline = time.monotonic() + commit_after
         while not self._pending and not self._ended:
             for event in await self._poll(DISCONNECT_POLL_SECONDS):
@@ -188,6 +190,11 @@ class JobStream:
                     for line in lines:
                         yield line
                     quiet_since = time.monotonic()
+                if self._request is not None and await self._request.is_disconnected():
+                    # Checked here, not left to a failed send: Starlette notices a gone client
+                    # only when it next writes, and this stream may be quiet for a while.
+                    log.info("client disconnected: cancelling its job")
+                    return
                 if time.monotonic() - quiet_since >= keepalive:
                     yield KEEPALIVE
                     quiet_since = time.monotonic()
