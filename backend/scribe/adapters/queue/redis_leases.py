@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from scribe.ports.workers import WorkerInfo
 
@@ -64,7 +64,8 @@ class RedisWorkerRegistry:
     def workers(self) -> Sequence[WorkerInfo]:
         found: list[WorkerInfo] = []
         for key in sorted(self._redis.scan_iter(match=self._prefix + "*", count=100)):
-            raw = self._redis.get(key)
+            # redis-py types sync and async clients alike; this client is synchronous.
+            raw = cast("bytes | str | None", self._redis.get(key))
             if raw is None:
                 continue
             body = json.loads(raw)
