@@ -252,7 +252,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: every model is loaded */
+        /** Readiness: every model is loaded (an API node: its broker and database answer) */
         get: operations["ready_health_ready_get"];
         put?: never;
         post?: never;
@@ -1608,7 +1608,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Models still loading, or loading failed */
+            /** @description Models still loading, loading failed, or a service down */
             503: {
                 headers: {
                     [name: string]: unknown;
