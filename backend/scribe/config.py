@@ -146,7 +146,11 @@ class Settings(BaseSettings):
         description="Minutes of audio per hour per key, unless the key has its own (0: none).",
     )
     rate_limit_concurrent_requests: int = Field(
-        4, ge=0, description="Requests in progress at once per key, unless the key has its own."
+        4,
+        ge=0,
+        description="Requests that carry audio (transcriptions, translations, job submissions) "
+        "in progress at once per key, unless the key has its own; job status, results and event "
+        "streams take no slot.",
     )
     cors_origins: str = Field(
         "",

@@ -70,8 +70,9 @@ class Metering:
         self._day = day
 
     def admit(self, caller: Caller, *, consumes_audio: bool) -> Admission:
-        """Count the request and take a concurrency slot; raises RateLimited when a limit is
-        reached (nothing is then held)."""
+        """Count the request and, when it carries audio, take a concurrency slot; raises
+        RateLimited when a limit is reached (nothing is then held). Reads (job status, event
+        streams, results) take no slot: a page following four jobs must still be able to cancel."""
         policy = caller.limits
         admission = Admission(caller, consumes_audio, started=self._clock())
         if policy.requests_per_minute:
@@ -97,7 +98,7 @@ class Metering:
                     kind="audio_seconds",
                     window=state,
                 )
-        if policy.concurrent_requests:
+        if consumes_audio and policy.concurrent_requests:
             if not self._limiter.acquire_slot(caller.key_id, policy.concurrent_requests):
                 raise RateLimited(
                     f"Too many concurrent requests: this key may have "
