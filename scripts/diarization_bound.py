@@ -5,8 +5,11 @@
 Runs the embedded diarizer's segmentation (pyannote segmentation-3.0) and its reconstruction
 (speaker count, top speakers per frame), but assigns each window's local speakers to the
 reference speakers with the Hungarian algorithm on shared speaking time, instead of clustering
-embeddings. The DER left is what segmentation and reconstruction alone cost: no clustering can
-score below it. Only clips with an RTTM are scored.
+embeddings. The DER left is what segmentation and reconstruction alone cost: no clustering of
+the local speakers can score below it. The diarizer's split pass (``embedded/splitting.py``)
+re-cuts speakers below the local-speaker level, so the diarizer can beat this bound where
+segmentation gives two voices one local speaker (AMI dev00/dev01). Only clips with an RTTM are
+scored.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
 """Score the embedded diarizer on an evaluation manifest, optionally beside an older version.
 
     python scripts/eval_diarizer.py ../shared/eval/manifest.json [--threads 1] [--oracle-count]
-        [--set step=2.0 --set cluster_threshold=0.45 ...] [--baseline issue8-done]
+        [--set step=2.0 --set cluster_threshold=0.45 ...] [--baseline issue8-done] [--joined 5]
 
 Clips with speaker turns are scored for DER (0.25 s collar each side, and none; UEMs honoured);
 every clip is checked for its speaker count. With ``--baseline REF`` the embedded diarizer of
 git revision REF (e.g. ``issue8-done``, the VAD + windows + spectral clustering version) runs on
 the same clips in a subprocess from ``git archive`` of that revision, and the two are printed
 side by side. Real-time factors are diarization alone, one clip at a time, in this process
-(``--threads`` torch threads); the first clip includes warm-up.
+(``--threads`` torch threads); the first clip includes warm-up. ``--joined MINUTES`` adds one
+long clip: the two-speaker clips of ``bench_parallel.py`` joined in turn with 0.5 s gaps, scored
+against their RTTMs shifted likewise (6 voices; left out of the weighted rows).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from scribe.evaluation import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench_audio import TWO_SPEAKER_CLIPS, join_clips, wav_bytes  # noqa: E402
 
 # Runs inside the baseline's source tree: diarize each clip, print turns and seconds as JSON.
 _BASELINE_RUNNER = """
@@ -145,6 +149,37 @@ def run_baseline(
     }
 
 
+def joined_clip(manifest: Path, minutes: float, folder: Path) -> Clip:
+    """The long clip of ``--joined``: audio and shifted reference turns written to ``folder``."""
+    clips = {c.audio.relative_to(manifest.parent).as_posix(): c for c in load_manifest(manifest)}
+    parts = [clips[name] for name in TWO_SPEAKER_CLIPS]
+    seconds = 60.0 * minutes
+    audio, used = join_clips([c.audio for c in parts], seconds)
+    lengths = {c.audio.name: read_audio(c.audio).duration for c in parts}
+    lines: list[str] = []
+    offset = 0.0
+    for name in used:
+        clip = next(c for c in parts if c.audio.name == name)
+        for turn in read_rttm(clip.rttm) if clip.rttm else []:
+            start, end = offset + turn.start, min(offset + turn.end, seconds)
+            if start < end:
+                lines.append(
+                    f"SPEAKER joined 1 {start:.3f} {end - start:.3f} <NA> <NA> {turn.speaker} <NA> <NA>"
+                )
+        offset += lengths[name] + 0.5
+    (folder / "joined.wav").write_bytes(wav_bytes(audio))
+    (folder / "joined.rttm").write_text("\n".join(lines) + "\n")
+    voices = len({line.split()[7] for line in lines})
+    return Clip(
+        f"joined_{minutes:g}min",
+        folder / "joined.wav",
+        audio.duration,
+        voices,
+        None,
+        folder / "joined.rttm",
+    )
+
+
 def score(clip: Clip, run: Run) -> Score:
     speakers = len({t.speaker for t in run.turns})
     if clip.rttm is None:
@@ -197,7 +232,7 @@ def table(clips: Sequence[Clip], columns: dict[str, dict[str, Score]]) -> str:
         return f"{100 * sum(p.errors for p in parts) / total:.1f}" if total else "-"
 
     ami = [c for c in clips if c.id.startswith("ami_") and c.rttm]
-    scored = [c for c in clips if c.rttm]
+    scored = [c for c in clips if c.rttm and not c.id.startswith("joined_")]
     for label, pick in (("AMI, weighted", ami), ("all with turns, weighted", scored)):
         row = [label, ""] + [""] * len(names)
         row += [weighted(n, "der", pick) for n in names]
@@ -251,11 +286,24 @@ def main() -> None:
     parser.add_argument(
         "--baseline", metavar="REV", help="also run the embedded diarizer of this git revision"
     )
+    parser.add_argument(
+        "--joined",
+        type=float,
+        metavar="MINUTES",
+        help="also score the two-speaker clips joined into one recording this long",
+    )
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="scribe-joined-") as folder:
+        evaluate(args, Path(folder))
 
+
+def evaluate(args: argparse.Namespace, folder: Path) -> None:
+    """Run the diarizer(s) on the chosen clips and print the table."""
     options = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
     settings = EmbeddedSettings(threads=args.threads, **options)  # type: ignore[arg-type]
     clips = [c for c in load_manifest(args.manifest) if not args.clips or c.id in args.clips]
+    if args.joined:
+        clips.append(joined_clip(args.manifest.resolve(), args.joined, folder))
     columns: dict[str, dict[str, Score]] = {}
     if args.baseline:
         old = run_baseline(args.baseline, clips, args.threads, args.oracle_count)

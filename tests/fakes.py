@@ -6,7 +6,8 @@ import io
 import threading
 import time
 import wave
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, BinaryIO
@@ -17,7 +18,8 @@ from scribe.bootstrap import Overrides, Services, build_services
 from scribe.config import Settings
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.caller import ANONYMOUS_KEY_ID
-from scribe.domain.errors import InvalidAudio, InvalidRequest
+from scribe.domain.errors import InvalidAudio, InvalidRequest, NotFound
+from scribe.domain.jobs import Job, JobStatus
 from scribe.domain.keys import ApiKey
 from scribe.domain.limits import WindowState
 from scribe.domain.options import KnownSpeaker, SpeakerHints, Task, TranscriptionOptions
@@ -25,6 +27,7 @@ from scribe.domain.transcript import AsrResult, Diarization, Segment, SpeakerTur
 from scribe.domain.usage import UsageDay, UsageEntry
 from scribe.ports.asr_engine import AsrCapabilities, SegmentCallback
 from scribe.ports.post_processor import PostProcessor
+from scribe.ports.webhooks import WebhookSender
 
 
 def wav_bytes(seconds: float, rate: int = SAMPLE_RATE) -> bytes:
@@ -314,6 +317,114 @@ class FakeRateLimiter:
         self.released.append(key_id)
 
 
+class FakeJobStore:
+    """Jobs in a dict (the real store's semantics: compare-and-set saves, newest-first pages)."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def add(self, job: Job) -> None:
+        with self._lock:
+            self.jobs[job.id] = job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self.jobs.get(job_id)
+
+    def save(self, job: Job, *, expect: JobStatus | None = None) -> bool:
+        with self._lock:
+            stored = self.jobs.get(job.id)
+            if stored is None or (expect is not None and stored.status is not expect):
+                return False
+            self.jobs[job.id] = job
+            return True
+
+    def page(
+        self, owner: str | None, *, limit: int, after: str | None = None
+    ) -> tuple[list[Job], bool]:
+        with self._lock:
+            jobs = sorted(self.jobs.values(), key=lambda j: (j.created_at, j.id), reverse=True)
+        jobs = [j for j in jobs if owner is None or j.owner == owner]
+        if after is not None:
+            ids = [j.id for j in jobs]
+            jobs = jobs[ids.index(after) + 1 :] if after in ids else []
+        return jobs[:limit], len(jobs) > limit
+
+    def with_status(self, statuses: Sequence[JobStatus]) -> list[Job]:
+        with self._lock:
+            found = [j for j in self.jobs.values() if j.status in statuses]
+        return sorted(found, key=lambda j: (j.created_at, j.id))
+
+    def finished_before(self, moment: datetime, limit: int = 100) -> list[Job]:
+        with self._lock:
+            found = [
+                j
+                for j in self.jobs.values()
+                if j.finished_at is not None and j.finished_at < moment
+            ]
+        return sorted(found, key=lambda j: j.finished_at or moment)[:limit]
+
+    def delete(self, job_id: str) -> bool:
+        with self._lock:
+            return self.jobs.pop(job_id, None) is not None
+
+
+class FakeBlobStore:
+    """Blobs in a dict; records the largest read size, to show uploads are copied in chunks."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+        self.largest_read = 0
+        self._lock = threading.Lock()
+
+    def put(self, key: str, source: BinaryIO) -> int:
+        parts = []
+        while chunk := source.read(64 * 1024):
+            self.largest_read = max(self.largest_read, len(chunk))
+            parts.append(chunk)
+        with self._lock:
+            self.blobs[key] = b"".join(parts)
+        return len(self.blobs[key])
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        with self._lock:
+            self.blobs[key] = data
+
+    @contextmanager
+    def open(self, key: str) -> Iterator[BinaryIO]:
+        with self._lock:
+            data = self.blobs.get(key)
+        if data is None:
+            raise NotFound(f"No stored data for {key}.", code="not_found")
+        yield io.BytesIO(data)
+
+    def delete_prefix(self, prefix: str) -> None:
+        with self._lock:
+            for key in [k for k in self.blobs if k.startswith(prefix)]:
+                del self.blobs[key]
+
+
+class RecordingWebhooks:
+    """The WebhookSender port, recording: refuses URLs on ``refused`` hosts, delivers nothing."""
+
+    def __init__(self, refused: Sequence[str] = ("127.0.0.1", "localhost")) -> None:
+        self.refused = tuple(refused)
+        self.checked: list[str] = []
+        self.delivered: list[tuple[str, str, dict[str, Any]]] = []
+        self.done = threading.Event()
+
+    def check_url(self, url: str) -> None:
+        self.checked.append(url)
+        if not url.startswith(("http://", "https://")) or any(h in url for h in self.refused):
+            raise InvalidRequest(f"callback_url {url!r} is not allowed.", param="callback_url")
+
+    async def deliver(self, url: str, event_type: str, data: Mapping[str, Any]) -> bool:
+        self.delivered.append((url, event_type, dict(data)))
+        self.done.set()
+        return True
+
+
 def fake_services(
     asr: FakeAsr | None = None,
     diarizer: FakeDiarizer | None = None,
@@ -321,6 +432,9 @@ def fake_services(
     post_processors: Sequence[PostProcessor] = (),
     key_store: FakeKeyStore | None = None,
     usage_meter: FakeUsageMeter | None = None,
+    job_store: FakeJobStore | None = None,
+    blob_store: FakeBlobStore | None = None,
+    webhooks: WebhookSender | None = None,
     **settings: Any,
 ) -> Services:
     """The real composition root, with fakes in place of the decoder, the engines, the
@@ -334,5 +448,8 @@ def fake_services(
         post_processors=post_processors,
         key_store=key_store or FakeKeyStore(),
         usage_meter=usage_meter or FakeUsageMeter(),
+        job_store=job_store or FakeJobStore(),
+        blob_store=blob_store or FakeBlobStore(),
+        webhooks=webhooks or RecordingWebhooks(),
     )
     return build_services(Settings(**settings), overrides)

@@ -5,22 +5,31 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from scribe.config import Settings
 from scribe.domain.errors import ConfigurationError, ModelUnavailable
+from scribe.domain.jobs import Job, JobStatus
 from scribe.domain.limits import RatePolicy
 from scribe.ports.asr_engine import AsrEngine
 from scribe.ports.audio_decoder import AudioDecoder
+from scribe.ports.blob_store import BlobStore
 from scribe.ports.diarizer import Diarizer
+from scribe.ports.job_events import JobEvents
+from scribe.ports.job_queue import JobQueue
+from scribe.ports.job_store import JobStore
 from scribe.ports.key_store import KeyStore
 from scribe.ports.post_processor import PostProcessor
 from scribe.ports.rate_limiter import RateLimiter
 from scribe.ports.usage_meter import UsageMeter
+from scribe.ports.webhooks import WebhookSender
+from scribe.ports.workers import WorkerRegistry
 from scribe.use_cases.engines import AsrEngines
+from scribe.use_cases.job_runner import JobRunner
+from scribe.use_cases.jobs import Cancellations, Jobs, RunTimes
 from scribe.use_cases.keys import ApiKeys, AuthMode
 from scribe.use_cases.options import OptionsBuilder
 from scribe.use_cases.transcribe import TranscribeAudio
@@ -28,7 +37,13 @@ from scribe.use_cases.usage import MeteredDecoder, Metering, UsageReports
 from scribe.use_cases.warm_up import WarmUp
 
 if TYPE_CHECKING:
+    from celery import Celery
+    from redis import Redis
+
     from scribe.adapters.db import Database
+    from scribe.use_cases.job_worker import JobWorker
+
+Role = Literal["serve", "worker"]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +63,24 @@ class Services:
     keys: ApiKeys = field(repr=False)
     metering: Metering = field(repr=False)
     usage: UsageReports = field(repr=False)
+    jobs: Jobs = field(repr=False)
+    runner: JobRunner = field(repr=False)
     prepared: bool = False
+    # What readiness checks besides the models (an API node: its broker and database); each
+    # raises when its service cannot be reached.
+    dependencies: Mapping[str, Callable[[], object]] = field(default_factory=dict, repr=False)
+    scale: Scale | None = field(default=None, repr=False)
+    workers: WorkerRegistry | None = field(default=None, repr=False)
+
+
+@dataclass
+class Scale:
+    """The scaled shape's parts (SCRIBE_JOB_QUEUE=celery): the broker's Celery application,
+    the Redis client every Redis adapter shares, and how a job's queue is chosen."""
+
+    celery: Celery
+    redis: Redis
+    route: Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -63,6 +95,9 @@ class Overrides:
     key_store: KeyStore | None = None
     usage_meter: UsageMeter | None = None
     rate_limiter: RateLimiter | None = None
+    job_store: JobStore | None = None
+    blob_store: BlobStore | None = None
+    webhooks: WebhookSender | None = None
 
 
 @dataclass
@@ -73,6 +108,8 @@ class Storage:
     database: Database | None
     keys: KeyStore
     usage: UsageMeter
+    jobs: JobStore
+    blobs: BlobStore
 
 
 def database_url(settings: Settings) -> str:
@@ -88,7 +125,7 @@ def build_storage(settings: Settings, overrides: Overrides | None = None) -> Sto
     """The database and its stores (cheap: nothing connects until it is used)."""
     overrides = overrides or Overrides()
     database = None
-    if overrides.key_store is None or overrides.usage_meter is None:
+    if overrides.key_store is None or overrides.usage_meter is None or overrides.job_store is None:
         from scribe.adapters.db import Database
 
         database = Database(database_url(settings))
@@ -108,7 +145,85 @@ def build_storage(settings: Settings, overrides: Overrides | None = None) -> Sto
 
         assert database is not None
         usage = SqlUsageMeter(database)
-    return Storage(database=database, keys=keys, usage=usage)
+    jobs: JobStore
+    if overrides.job_store is not None:
+        jobs = overrides.job_store
+    else:
+        from scribe.adapters.db.job_store import SqlJobStore
+
+        assert database is not None
+        jobs = SqlJobStore(database)
+    blobs: BlobStore
+    if overrides.blob_store is not None:
+        blobs = overrides.blob_store
+    elif blob_store_kind(settings) == "redis":
+        from scribe.adapters.blobs.redis_blobs import RedisBlobStore
+
+        blobs = RedisBlobStore(redis_client(settings), ttl_seconds=blob_ttl_seconds(settings))
+    else:
+        from scribe.adapters.blobs.directory import DirectoryBlobStore
+
+        blobs = DirectoryBlobStore(Path(settings.data_dir).expanduser() / "jobs")
+    return Storage(database=database, keys=keys, usage=usage, jobs=jobs, blobs=blobs)
+
+
+_redis_clients: dict[str, Redis] = {}
+
+
+def redis_client(settings: Settings) -> Redis:
+    """One client (one connection pool) per Redis URL in this process."""
+    if settings.redis_url is None:
+        raise ConfigurationError(
+            "SCRIBE_JOB_QUEUE=celery and the Redis blob store need SCRIBE_REDIS_URL "
+            "(redis://HOST:6379/0).",
+            code="redis_url_missing",
+        )
+    url = settings.redis_url.get_secret_value()
+    if url not in _redis_clients:
+        from redis import Redis
+
+        _redis_clients[url] = Redis.from_url(url, health_check_interval=30)
+    return _redis_clients[url]
+
+
+def blob_store_kind(settings: Settings) -> Literal["directory", "redis"]:
+    if settings.job_blob_store == "auto":
+        return "redis" if settings.job_queue == "celery" else "directory"
+    return settings.job_blob_store
+
+
+def blob_ttl_seconds(settings: Settings) -> int:
+    hours = settings.job_blob_ttl_hours or settings.job_retention_hours + 1
+    return max(60, round(hours * 3600))
+
+
+def build_scale(settings: Settings, storage: Storage, engines: AsrEngines) -> Scale:
+    """The Celery application and the router of jobs to their engine's queue."""
+    from scribe.adapters.queue.celery_queue import celery_app
+
+    client = redis_client(settings)
+    assert settings.redis_url is not None
+    app = celery_app(
+        settings.redis_url.get_secret_value(),
+        visibility_timeout=settings.celery_visibility_timeout_seconds,
+    )
+    kinds = engine_kinds(settings)
+    store = storage.jobs
+
+    def route(job_id: str) -> str:
+        job = store.get(job_id)
+        model = job.model if job is not None and job.model else engines.default.name
+        return kinds.get(model, settings.asr_engines[0])
+
+    return Scale(celery=app, redis=client, route=route)
+
+
+def engine_kinds(settings: Settings) -> dict[str, str]:
+    """Each model id this configuration serves, to its engine (the queue its jobs go to)."""
+    return {
+        engine_name("whisper", settings.whisper_model): "whisper",
+        engine_name("nemo", settings.nemo_model): "nemo",
+    }
 
 
 def build_rate_limiter(settings: Settings) -> RateLimiter:
@@ -172,6 +287,115 @@ def prepare(services: Services) -> None:
             "(they will once `scribe keys create` makes one)"
         )
     services.prepared = True
+
+
+def job_slots(settings: Settings, device: str) -> int:
+    """SCRIBE_MAX_CONCURRENT_JOBS, or by default: one on a GPU (one model, one device), and on
+    the CPU as many as its cores hold with SCRIBE_WHISPER_CPU_THREADS threads each (one when
+    Whisper uses every core, as it does by default)."""
+    if settings.max_concurrent_jobs:
+        return settings.max_concurrent_jobs
+    if device == "cuda":
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // whisper_cpu_threads(settings))
+
+
+def build_webhooks(settings: Settings) -> WebhookSender:
+    """The Standard Webhooks sender for jobs' ``callback_url`` (its secret from the settings, or
+    made once in the data directory)."""
+    from scribe.adapters.webhooks.sender import StandardWebhookSender
+
+    return StandardWebhookSender.from_settings(settings)
+
+
+def build_jobs(
+    settings: Settings,
+    storage: Storage,
+    options: OptionsBuilder,
+    transcribe: TranscribeAudio,
+    *,
+    slots: int,
+    webhooks: WebhookSender | None,
+    metering: Metering | None = None,
+    is_ready: Callable[[], bool] = lambda: True,
+    scale: Scale | None = None,
+) -> tuple[Jobs, JobRunner]:
+    """The job use cases and their runner: on one in-process queue and event stream, or (with
+    ``scale``) on Celery and Redis streams, where the runner only watches (workers run jobs)."""
+    from datetime import timedelta
+
+    queue: JobQueue
+    events: JobEvents
+    if scale is None:
+        from scribe.adapters.queue.memory import MemoryJobEvents, MemoryJobQueue
+
+        queue = MemoryJobQueue(settings.job_queue_size)
+        events = MemoryJobEvents()
+    else:
+        from scribe.adapters.queue.celery_queue import CeleryJobQueue
+        from scribe.adapters.queue.redis_events import RedisJobEvents
+
+        queue = CeleryJobQueue(
+            scale.celery, scale.redis, scale.route, capacity=settings.job_queue_size
+        )
+        events = RedisJobEvents(scale.redis, ttl_seconds=blob_ttl_seconds(settings))
+    cancellations = Cancellations()
+    run_times = RunTimes()
+    jobs = Jobs(
+        storage.jobs,
+        queue,
+        storage.blobs,
+        events,
+        options,
+        webhooks=webhooks,
+        cancellations=cancellations,
+        run_times=run_times,
+        slots=slots,
+    )
+
+    def on_finished(job: Job) -> None:
+        if metering is None or job.usage is None:
+            return
+        if job.background:
+            metering.record_job(
+                job.owner,
+                job.usage.audio_seconds,
+                job.usage.processing_seconds,
+                failed=job.status is not JobStatus.COMPLETED,
+            )
+        elif scale is not None:
+            # A synchronous request's job ran on a worker, whose decoding cannot charge the
+            # request's admission on the API node: its audio is recorded here (the request
+            # itself, and whether it failed, the API node records).
+            metering.record_job(
+                job.owner, job.usage.audio_seconds, job.usage.processing_seconds, failed=False
+            )
+
+    def describe(job: Job) -> Mapping[str, Any]:
+        from scribe.api.job_objects import job_object
+
+        return job_object(job)
+
+    runner = JobRunner(
+        storage.jobs,
+        queue,
+        storage.blobs,
+        events,
+        options,
+        transcribe,
+        slots=slots,
+        max_attempts=settings.job_max_attempts,
+        retention=timedelta(hours=settings.job_retention_hours),
+        webhooks=webhooks,
+        describe=describe,
+        on_finished=on_finished,
+        is_ready=is_ready,
+        cancellations=cancellations,
+        run_times=run_times,
+        consume=scale is None,
+    )
+    return jobs, runner
 
 
 def resolve_device(settings: Settings) -> str:
@@ -316,9 +540,13 @@ def build_post_processors(settings: Settings) -> list[PostProcessor]:
 
 
 def build_services(
-    settings: Settings | None = None, overrides: Overrides | None = None
+    settings: Settings | None = None, overrides: Overrides | None = None, role: Role = "serve"
 ) -> Services:
-    """Build every adapter the settings ask for (cheap: models load later, in ``warm_up``)."""
+    """Build every adapter the settings ask for (cheap: models load later, in ``warm_up``).
+
+    With SCRIBE_JOB_QUEUE=celery, ``serve`` is an API node (its warm-up loads no model; jobs go
+    to the broker) and ``worker`` a process that runs the broker's jobs (see ``build_worker``).
+    """
     settings = settings or Settings()
     overrides = overrides or Overrides()
     decoder = overrides.decoder if overrides.decoder is not None else _build_decoder(settings)
@@ -350,6 +578,9 @@ def build_services(
         diarize_by_default=settings.diarize_by_default,
         post_processors=post_processors,
     )
+    # A worker runs as many jobs at once as its Celery threads take.
+    worker = settings.job_queue == "celery" and role == "worker"
+    slots = settings.worker_concurrency if worker else job_slots(settings, device)
     transcribe = TranscribeAudio(
         # Uploads: decoding is bounded in time, and its duration is charged to the request.
         decoder=MeteredDecoder(
@@ -358,11 +589,23 @@ def build_services(
         engines=engines,
         diarizer=diarizer,
         post_processors=post_processors,
-        max_concurrent=settings.max_concurrent_jobs,
+        max_concurrent=slots,
     )
-    loaders = [(f"ASR engine {e.name}", e.load) for e in engines.all]
-    if diarizer is not None:
-        loaders.append((f"diarizer {diarizer.name}", diarizer.load))
+    webhooks = overrides.webhooks if overrides.webhooks is not None else build_webhooks(settings)
+    scale = build_scale(settings, storage, engines) if settings.job_queue == "celery" else None
+    api_node = scale is not None and role == "serve"
+    warm_up = WarmUp([] if api_node else _loaders(engines, diarizer))
+    jobs, runner = build_jobs(
+        settings,
+        storage,
+        options,
+        transcribe,
+        slots=slots,
+        webhooks=webhooks,
+        metering=metering,
+        is_ready=lambda: warm_up.ready,
+        scale=scale,
+    )
     return Services(
         settings=settings,
         decoder=decoder,
@@ -370,12 +613,79 @@ def build_services(
         diarizer=diarizer,
         options=options,
         transcribe=transcribe,
-        warm_up=WarmUp(loaders),
+        warm_up=warm_up,
         storage=storage,
         keys=build_keys(settings, storage.keys),
         metering=metering,
         usage=UsageReports(storage.usage),
+        jobs=jobs,
+        runner=runner,
+        dependencies=_dependencies(storage, scale) if api_node else {},
+        scale=scale,
+        workers=_registry(settings, scale),
     )
+
+
+def _registry(settings: Settings, scale: Scale | None) -> WorkerRegistry | None:
+    if scale is None:
+        return None
+    from scribe.adapters.queue.redis_leases import RedisWorkerRegistry
+
+    return RedisWorkerRegistry(scale.redis, ttl_seconds=max(10.0, settings.job_lease_seconds))
+
+
+def _dependencies(storage: Storage, scale: Scale | None) -> dict[str, Callable[[], object]]:
+    checks: dict[str, Callable[[], object]] = {}
+    if scale is not None:
+        checks["broker"] = scale.redis.ping
+    if storage.database is not None:
+        checks["database"] = storage.database.ping
+    return checks
+
+
+def build_worker(services: Services, engines: Sequence[str]) -> JobWorker:
+    """A ``scribe worker``'s job use case on the services ``build_services(role="worker")``
+    made: leases and its announcement in Redis, the runner's ``run`` for each delivered job."""
+    from scribe.adapters.queue.celery_queue import register_job_task
+    from scribe.adapters.queue.redis_leases import RedisJobLeases
+    from scribe.ports.workers import WorkerInfo
+    from scribe.use_cases.job_worker import JobWorker, worker_name
+
+    scale = services.scale
+    if scale is None:
+        raise ConfigurationError(
+            "`scribe worker` needs SCRIBE_JOB_QUEUE=celery and SCRIBE_REDIS_URL (the broker).",
+            code="not_scaled",
+        )
+    settings = services.settings
+    lease = settings.job_lease_seconds
+    assert services.workers is not None
+    worker = JobWorker(
+        services.storage.jobs,
+        services.runner,
+        RedisJobLeases(scale.redis, ttl_seconds=lease),
+        services.runner.queue,
+        services.workers,
+        WorkerInfo(worker_name(engines), tuple(engines), settings.worker_concurrency),
+        lease_seconds=lease,
+    )
+    register_job_task(scale.celery, worker.execute)
+    return worker
+
+
+def worker_engines(settings: Settings) -> list[str]:
+    """The engines a worker serves: SCRIBE_WORKER_ENGINES, else SCRIBE_ASR_ENGINE."""
+    raw = settings.worker_engines or settings.asr_engine
+    return list(dict.fromkeys(e.strip() for e in raw.split(",") if e.strip()))
+
+
+def _loaders(
+    engines: AsrEngines, diarizer: Diarizer | None
+) -> list[tuple[str, Callable[[], None]]]:
+    loaders = [(f"ASR engine {e.name}", e.load) for e in engines.all]
+    if diarizer is not None:
+        loaders.append((f"diarizer {diarizer.name}", diarizer.load))
+    return loaders
 
 
 def _build_decoder(settings: Settings) -> AudioDecoder:

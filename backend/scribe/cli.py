@@ -26,7 +26,11 @@ examples:
   scribe keys create --name laptop              # prints a new API key, once
   scribe keys list                              # name, prefix, scope, created, last used
   scribe keys usage --since 7d                  # requests and audio per key and day
+  scribe jobs list                              # newest jobs: status, progress, owner
+  scribe jobs show job_...                      # one job as GET /v1/audio/jobs/{id} shows it
+  scribe jobs cancel job_...                    # a running job stops within seconds
   scribe db upgrade                             # bring the database schema up to date
+  scribe webhooks secret                        # the secret that signs job callbacks
 
 Every setting is an environment variable SCRIBE_<NAME> (see README.md), e.g.
   SCRIBE_WHISPER_MODEL=base SCRIBE_DIARIZER=embedded scribe serve
@@ -52,6 +56,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to listen on (default: SCRIBE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: SCRIBE_PORT or 20301)")
+
+    worker = commands.add_parser(
+        "worker",
+        help="run jobs from the broker (scaled shape: SCRIBE_JOB_QUEUE=celery)",
+        description="A Celery worker: loads its engines once, then runs the jobs that API nodes "
+        "send to its engines' queues. SIGTERM stops it after its running jobs finish; SIGQUIT "
+        "stops it at once (its jobs go to another worker).",
+    )
+    worker.add_argument(
+        "--concurrency", type=_count, help="jobs at once (default: SCRIBE_WORKER_CONCURRENCY or 1)"
+    )
+    worker.add_argument(
+        "--engines",
+        help="engines (queues) to serve, comma-separated: whisper, nemo (default: "
+        "SCRIBE_WORKER_ENGINES or SCRIBE_ASR_ENGINE)",
+    )
 
     tr = commands.add_parser(
         "transcribe",
@@ -126,7 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--diarization-only", action="store_true", help="skip ASR: DER only")
     ev.add_argument("-o", "--output", type=Path, help="also write the table here")
     _add_keys_parser(commands)
+    _add_jobs_parser(commands)
     _add_db_parser(commands)
+    _add_webhooks_parser(commands)
     return parser
 
 
@@ -166,6 +188,23 @@ def _add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     usage.add_argument("--key", help="only this key (id or prefix)")
 
 
+def _add_jobs_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    jobs = commands.add_parser(
+        "jobs",
+        help="list, show and cancel transcription jobs",
+        description="Jobs in the database (SCRIBE_DATABASE_URL, or SQLite in SCRIBE_DATA_DIR), "
+        "every key's. A cancel reaches a job running in `scribe serve` within seconds.",
+    )
+    actions = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="the newest jobs: id, status, progress, owner")
+    listing.add_argument("--limit", type=int, default=20, help="how many (1-100, default 20)")
+    listing.add_argument("--after", metavar="JOB_ID", help="the page after this job")
+    show = actions.add_parser("show", help="one job, as JSON")
+    show.add_argument("job_id")
+    cancel = actions.add_parser("cancel", help="cancel a queued or running job")
+    cancel.add_argument("job_id")
+
+
 def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     db = commands.add_parser(
         "db",
@@ -175,6 +214,32 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     actions = db.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("upgrade", help="apply every migration this version has")
     actions.add_parser("current", help="print the database's schema revision and this version's")
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+def _add_webhooks_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    webhooks = commands.add_parser(
+        "webhooks",
+        help="job callbacks: print the secret that signs them",
+        description="Job callbacks (callback_url) are signed as the Standard Webhooks spec says. "
+        "Their receivers verify the signature with this secret (SCRIBE_WEBHOOK_SECRET, or one "
+        "made once and kept in SCRIBE_DATA_DIR).",
+    )
+    actions = webhooks.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("secret", help="print the signing secret (whsec_...), making it if needed")
+
+
+def _webhooks(args: argparse.Namespace) -> int:
+    from scribe.adapters.webhooks.secret import signing_secret
+    from scribe.config import Settings
+
+    secret, source = signing_secret(Settings())
+    print(f"Signing secret for job callbacks (from {source}); keep it secret:", file=sys.stderr)
+    print(secret)
+    return 0
+
+
+# --- end of webhooks -----------------------------------------------------------------------
 
 
 def _count(value: str) -> int:
@@ -206,7 +271,9 @@ def _since(value: str) -> date:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # `transcribe`, `keys` and `db` print results on stdout: keep the log to warnings unless asked.
-    default_level = "warning" if args.command in ("transcribe", "keys", "db") else "info"
+    default_level = (
+        "warning" if args.command in ("transcribe", "keys", "db", "jobs", "webhooks") else "info"
+    )
     level = os.environ.get("SCRIBE_LOG_LEVEL", default_level).upper()
     if args.command == "serve":
         from logging.config import dictConfig
@@ -220,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "worker":
+            return _worker(args)
         if args.command == "transcribe":
             return _transcribe(args)
         if args.command == "eval":
@@ -228,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
             return _keys(args)
         if args.command == "db":
             return _db(args)
+        if args.command == "jobs":
+            return _jobs(args)
+        if args.command == "webhooks":
+            return _webhooks(args)
     except ScribeError as exc:
         print(f"scribe: {exc.message}", file=sys.stderr)
         return 2
@@ -276,6 +349,41 @@ def _serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(config)
     server.run()
     return 2 if services.warm_up.error is not None else 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from scribe.adapters.queue.celery_queue import run_worker
+    from scribe.bootstrap import build_services, build_worker, prepare, worker_engines
+    from scribe.config import Settings
+
+    given = Settings(**({"worker_engines": args.engines} if args.engines else {}))
+    engines = worker_engines(given)
+    settings = given.model_copy(
+        update={
+            "asr_engine": ",".join(engines),  # load only the engines this worker serves
+            "worker_concurrency": args.concurrency or given.worker_concurrency,
+        }
+    )
+    services = build_services(settings, role="worker")
+    prepare(services)
+    services.warm_up.run()  # every engine loads once, before the first job is taken
+    if services.warm_up.error is not None:
+        print(f"scribe: cannot start: {services.warm_up.error.message}", file=sys.stderr)
+        return 2
+    job_worker = build_worker(services, engines)
+    assert services.scale is not None
+    job_worker.start()
+    try:
+        run_worker(
+            services.scale.celery,
+            queues=engines,
+            concurrency=settings.worker_concurrency,
+            name=job_worker.info.name,
+            loglevel=settings.log_level,
+        )
+    finally:
+        job_worker.stop()
+    return 0
 
 
 class _ProgressBar:
@@ -485,6 +593,47 @@ def _keys(args: argparse.Namespace) -> int:
             ]
         )
     _table(rows)
+    return 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    import json
+
+    from scribe.api.job_objects import job_object
+    from scribe.bootstrap import build_services
+    from scribe.config import Settings
+
+    services = build_services(Settings())  # cheap: no model loads
+    if services.storage.database is not None:
+        services.storage.database.upgrade()
+    jobs = services.jobs
+    if args.action == "list":
+        page, more = jobs.page(None, limit=args.limit, after=args.after)
+        rows = [["ID", "STATUS", "PROGRESS", "TASK", "MODEL", "OWNER", "CREATED", "AUDIO S"]]
+        for job in page:
+            rows.append(
+                [
+                    job.id,
+                    job.status.value,
+                    f"{job.progress.stage} {job.progress.fraction:.0%}",
+                    job.task.value + ("" if job.background else " (sync)"),
+                    job.model or "-",
+                    job.owner or "-",
+                    _when(job.created_at),
+                    "-" if job.usage is None else f"{job.usage.audio_seconds:.1f}",
+                ]
+            )
+        _table(rows)
+        if more:
+            print(f"more: scribe jobs list --after {page[-1].id}", file=sys.stderr)
+        return 0
+    if args.action == "show":
+        print(json.dumps(job_object(jobs.get(None, args.job_id)), indent=2))
+        return 0
+    job = jobs.cancel(None, args.job_id)
+    print(f"{job.id}: {job.status.value}")
+    if job.status.value != "cancelled":
+        print("the server stops it at its next safe point", file=sys.stderr)
     return 0
 
 

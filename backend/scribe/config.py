@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scribe.adapters.asr.nemo_source import DEFAULT_MODEL as DEFAULT_NEMO_MODEL
 from scribe.adapters.diarization.pyannote_source import DEFAULT_PIPELINE
+from scribe.adapters.webhooks.secret import validate_secret
 
 
 def _default_cache_dir() -> Path:
@@ -46,25 +47,90 @@ class Settings(BaseSettings):
         "`decode_timeout`).",
     )
     max_concurrent_jobs: int = Field(
-        1, ge=1, description="Transcriptions run at once; further requests wait their turn."
+        0,
+        ge=0,
+        description="Jobs (every request is one) run at once; the rest wait in the queue. 0: one "
+        "per GPU, or on the CPU as many as its cores allow with SCRIBE_WHISPER_CPU_THREADS each.",
+    )
+    job_queue_size: int = Field(
+        64,
+        ge=1,
+        description="Jobs that may wait for a free slot (synchronous requests included); when "
+        "full, requests get HTTP 503 with Retry-After. Waiting uploads are on disk, not in memory.",
+    )
+    job_retention_hours: float = Field(
+        24.0,
+        gt=0,
+        description="Finished jobs (record, audio and result) are deleted this long after they end.",
+    )
+    job_max_attempts: int = Field(
+        3,
+        ge=1,
+        description="A job interrupted this many times (the server stopped or crashed while "
+        "running it) fails instead of running again.",
     )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+
+    # --- scale-out (API nodes and workers) --------------------------------------------------
+    job_queue: Literal["memory", "celery"] = Field(
+        "memory",
+        description="`memory`: one process runs the API and the jobs. `celery`: `scribe serve` is "
+        "an API node that loads no models and sends jobs over SCRIBE_REDIS_URL to `scribe "
+        "worker` processes (use PostgreSQL as SCRIBE_DATABASE_URL).",
+    )
+    job_blob_store: Literal["auto", "directory", "redis"] = Field(
+        "auto",
+        description="Where job audio and results wait: `directory` (the data directory; shared "
+        "by every process), `redis` (compressed as uploaded, with a time limit), `auto`: redis "
+        "with SCRIBE_JOB_QUEUE=celery, else directory.",
+    )
+    job_blob_ttl_hours: float = Field(
+        0.0,
+        ge=0,
+        description="With the Redis blob store: audio and results expire this long after they "
+        "are written. 0: the retention time plus one hour.",
+    )
+    celery_visibility_timeout_seconds: int = Field(
+        21600,
+        ge=1,
+        description="A job a worker took and did not acknowledge (the worker died) goes to "
+        "another worker after this long; keep it above the longest job. Jobs of a dead worker "
+        "are usually re-sent sooner, once its lease expires.",
+    )
+    job_lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A worker renews the lease of the job it runs; a job whose lease lapsed "
+        "this long (its worker died) runs again on another worker.",
+    )
+    worker_concurrency: int = Field(
+        1,
+        ge=1,
+        description="Jobs one `scribe worker` runs at once (threads sharing its models; one per "
+        "GPU is the usual shape).",
+    )
+    worker_engines: str = Field(
+        "",
+        description="The engines (queues) `scribe worker` serves, comma-separated (`whisper`, "
+        "`nemo`). Empty: SCRIBE_ASR_ENGINE.",
+    )
 
     # --- data, keys and limits --------------------------------------------------------------
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Where the service keeps its data: the SQLite database `scribe.db` (unless "
-        "SCRIBE_DATABASE_URL names another database).",
+        "SCRIBE_DATABASE_URL names another database) and jobs' audio and results (`jobs/`).",
     )
     database_url: SecretStr | None = Field(
         None,
-        description="Database for keys and usage. Unset: SQLite in the data directory. "
+        description="Database for keys, usage and jobs. Unset: SQLite in the data directory. "
         "PostgreSQL: `postgresql+psycopg://USER:PASSWORD@HOST/DB`.",
     )
     redis_url: SecretStr | None = Field(
         None,
         description="Redis (`redis://HOST:6379/0`) for rate-limit counters shared by several "
-        "processes. Unset: counted in this process's memory.",
+        "processes, and with SCRIBE_JOB_QUEUE=celery the broker, job events and job audio. "
+        "Unset: counted in this process's memory.",
     )
     auth: Literal["auto", "required", "disabled"] = Field(
         "auto",
@@ -80,13 +146,56 @@ class Settings(BaseSettings):
         description="Minutes of audio per hour per key, unless the key has its own (0: none).",
     )
     rate_limit_concurrent_requests: int = Field(
-        4, ge=0, description="Requests in progress at once per key, unless the key has its own."
+        4,
+        ge=0,
+        description="Requests that carry audio (transcriptions, translations, job submissions) "
+        "in progress at once per key, unless the key has its own; job status, results and event "
+        "streams take no slot.",
     )
     cors_origins: str = Field(
         "",
         description="Comma-separated origins whose web pages may call the API "
         "(`https://app.example.com`, or `*`). Empty: only the service's own origin.",
     )
+
+    # --- job callbacks (webhooks) -----------------------------------------------------------
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="Secret that signs job callbacks (Standard Webhooks: `whsec_` + base64 of "
+        "24-64 bytes). Unset: one is made once and kept in the data directory; `scribe webhooks "
+        "secret` prints it.",
+    )
+    callback_allow_private: bool = Field(
+        False,
+        description="Allow `callback_url`s that reach loopback, private, link-local or other "
+        "non-public addresses. Off: they are refused with HTTP 400.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="Each callback attempt gives up after this many seconds."
+    )
+    webhook_max_attempts: int = Field(
+        8, ge=1, description="Attempts per callback, the first included (then it is dropped)."
+    )
+    webhook_backoff_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="Wait before the first retry of a callback; doubled for each later one, "
+        "with random jitter.",
+    )
+    webhook_backoff_max_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="Longest wait between callback attempts (a receiver's Retry-After too).",
+    )
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_form(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return SecretStr(validate_secret(value.get_secret_value()))
+
+    # --- end of job callbacks ---------------------------------------------------------------
 
     # --- engines ----------------------------------------------------------------------------
     asr_engine: str = Field(

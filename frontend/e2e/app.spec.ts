@@ -77,10 +77,13 @@ test.describe.serial('a transcription, from upload to export', () => {
     expect(during).toBeGreaterThan(0);
     expect(during).toBeLessThan(100);
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-    await expect(page.getByTestId('job-stage')).toContainText('Transcribing', { timeout: 30_000 });
-    await expect(page.getByRole('button', { name: 'Cancel' })).toBeVisible();
-
+    // Then the job's own stages from the server (a 5 s clip may be done before one is seen).
     const title = page.getByTestId('result-title');
+    await expect(page.getByTestId('job-stage').or(title)).toContainText(
+      /Waiting for a free worker|Reading the audio|Transcribing|Matching|Adding|Done|stereo_two_voices/,
+      { timeout: 30_000 },
+    );
+
     await expect(title).toHaveText('stereo_two_voices.wav', { timeout: TRANSCRIBE_TIMEOUT });
     await expect(title).toBeFocused();
     const transcript = page.getByTestId('transcript');

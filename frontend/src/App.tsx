@@ -1,8 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Transcription } from './api/client';
 import { type ApiError, toApiError } from './api/errors';
-import { type Job, type JobProgress, type PartialSegment, type TranscribeOptions, type Transport, transport as defaultTransport } from './api/transcribe';
+import { deleteJob, jobResult } from './api/jobs';
+import { type Job, type JobEvent, type JobProgress, type PartialSegment, type TranscribeOptions, type Transport, transport as defaultTransport } from './api/transcribe';
 import { useServerInfo } from './api/useServerInfo';
+import { keyStore } from './auth/keyStore';
 import { Dropzone } from './components/Dropzone';
 import { ErrorAlert } from './components/ErrorAlert';
 import { WaveIcon } from './components/icons';
@@ -13,6 +15,8 @@ import { RecentJobs } from './components/RecentJobs';
 import { ResultView } from './components/ResultView';
 import { ThemeToggle } from './components/ThemeToggle';
 import { Button, Card } from './components/ui';
+import { activeJobId, forgetActiveJob, rememberActiveJob } from './jobs/active';
+import { loadRecentJobs } from './jobs/recent';
 import { defaultRepository, type JobRecord, type JobsRepository, type JobSummary } from './jobs/store';
 import { loadOptions, optionsProblem, saveOptions } from './lib/options';
 import type { SpeakerNames } from './lib/speakers';
@@ -20,34 +24,62 @@ import { useTheme } from './lib/theme';
 
 interface Running {
   job: Job;
+  /** The server's id, once it has accepted the upload. */
+  serverId: string | null;
   fileName: string;
   progress: JobProgress;
   partial: PartialSegment[];
   startedAt: number;
+  /** The event stream dropped and is being resumed. */
+  reconnecting: boolean;
+  cancelling: boolean;
 }
 
 type View = { kind: 'new' } | { kind: 'result'; record: JobRecord; audio: Blob | undefined };
 
+/** What the page knows of a job besides its result: kept with it in this browser. */
+type JobMeta = Pick<JobRecord, 'fileName' | 'fileType' | 'fileSize' | 'createdAt' | 'options'>;
+
 const defaultRepo = defaultRepository();
 
-function recordOf(id: string, file: File, options: TranscribeOptions, startedAt: number, result: Transcription): JobRecord {
-  const { knownSpeakers, ...rest } = options;
+function speakerCount(result: Transcription): number | null {
   const speakers = new Set([...(result.speakers ?? []), ...result.segments.map((s) => s.speaker).filter(Boolean)]);
+  return speakers.size || null;
+}
+
+function recordOf(id: string, meta: JobMeta, result: Transcription | null, status: JobRecord['status'] = 'completed'): JobRecord {
   return {
+    ...meta,
     id,
+    status,
+    duration: result?.duration ?? null,
+    speakerCount: result ? speakerCount(result) : null,
+    error: null,
+    source: 'server',
+    hasAudio: false,
+    result,
+    speakerNames: {},
+  };
+}
+
+function metaOfFile(file: File, options: TranscribeOptions, createdAt: number): JobMeta {
+  const { knownSpeakers, ...rest } = options;
+  return {
     fileName: file.name,
     fileType: file.type,
     fileSize: file.size,
-    createdAt: startedAt,
-    status: 'completed',
-    duration: result.duration,
-    speakerCount: speakers.size || null,
-    error: null,
-    source: 'local',
-    hasAudio: true,
+    createdAt,
     options: { ...rest, knownSpeakerNames: knownSpeakers.map((k) => k.name) },
-    result,
-    speakerNames: {},
+  };
+}
+
+function metaOfSummary(summary: JobSummary | undefined, id: string): JobMeta {
+  return {
+    fileName: summary?.fileName ?? id,
+    fileType: summary?.fileType ?? '',
+    fileSize: summary?.fileSize ?? 0,
+    createdAt: summary?.createdAt ?? Date.now(),
+    options: null,
   };
 }
 
@@ -62,19 +94,31 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
   const [notice, setNotice] = useState('');
   const [view, setView] = useState<View>({ kind: 'new' });
   const [recent, setRecent] = useState<JobSummary[] | null>(null);
+  const [recentNotice, setRecentNotice] = useState<string | null>(null);
   const progressHeading = useRef<HTMLHeadingElement>(null);
   const resultHeading = useRef<HTMLHeadingElement>(null);
   const newHeading = useRef<HTMLHeadingElement>(null);
   const errorRef = useRef<HTMLDivElement>(null);
   const focusNext = useRef<'progress' | 'result' | 'new' | 'error' | null>(null);
+  const runningRef = useRef<Running | null>(null);
+  useEffect(() => {
+    runningRef.current = running;
+  });
 
   const refresh = useCallback(() => {
-    repo
-      .list()
-      .then(setRecent)
-      .catch(() => setRecent([]));
+    loadRecentJobs(repo).then(
+      ({ jobs, serverError }) => {
+        setRecent(jobs);
+        setRecentNotice(
+          serverError && serverError.kind !== 'unauthorized' ? `Showing this browser's transcripts only: ${serverError.message}` : null,
+        );
+      },
+      () => setRecent([]),
+    );
   }, [repo]);
-  useEffect(refresh, [refresh]);
+  // The server lists the jobs of the key in use: ask again when it changes.
+  const key = useSyncExternalStore(keyStore.subscribe, keyStore.getKey);
+  useEffect(refresh, [refresh, key]);
 
   // Move focus to what just appeared, so keyboard and screen reader users follow the flow.
   useEffect(() => {
@@ -84,13 +128,124 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
     if (target) element?.focus();
   });
 
-  // Leaving the page would lose a running upload.
+  // Leaving the page during the upload would lose it (a job on the server is followed again).
+  const uploading = running !== null && running.serverId === null;
   useEffect(() => {
-    if (!running) return;
+    if (!uploading) return;
     const warn = (event: BeforeUnloadEvent): void => event.preventDefault();
     window.addEventListener('beforeunload', warn);
     return () => window.removeEventListener('beforeunload', warn);
-  }, [running]);
+  }, [uploading]);
+
+  /**
+   * Show a job's progress until it ends, then its transcript (kept in this browser with `audio`)
+   * or its error. `knownId` is the server's id when the job is already there (a resumed one).
+   */
+  const track = (makeJob: (onEvent: (event: JobEvent) => void) => Job, meta: JobMeta, audio: Blob | undefined, knownId: string | null): void => {
+    let serverId = knownId;
+    let createdAt = meta.createdAt;
+    let listedRunning = false;
+    let job: Job | null = null;
+    const update = (change: (current: Running) => Running): void =>
+      setRunning((current) => (current && current.job === job ? change(current) : current));
+    const onEvent = (event: JobEvent): void => {
+      switch (event.type) {
+        case 'accepted':
+          serverId = event.jobId;
+          createdAt = event.createdAt;
+          rememberActiveJob(event.jobId);
+          update((current) => ({ ...current, serverId: event.jobId }));
+          // Kept at once, so a reload finds its name and recording while it runs.
+          void repo.put(recordOf(event.jobId, { ...meta, createdAt }, null, 'queued'), audio).then(refresh, () => undefined);
+          break;
+        case 'progress':
+          update((current) => ({ ...current, progress: event.progress, reconnecting: false }));
+          // Once the server has started the job, the list shows it running.
+          if (serverId && !listedRunning && event.progress.stage !== 'uploading' && event.progress.stage !== 'queued') {
+            listedRunning = true;
+            refresh();
+          }
+          break;
+        case 'segment':
+          update((current) => ({ ...current, partial: [...current.partial, event.segment], reconnecting: false }));
+          break;
+        case 'reconnecting':
+          update((current) => ({ ...current, reconnecting: true }));
+          break;
+      }
+    };
+    job = makeJob(onEvent);
+    const started = job;
+    setRunning({
+      job: started,
+      serverId,
+      fileName: meta.fileName,
+      progress: knownId ? { stage: 'queued', fraction: null } : { stage: 'uploading', fraction: 0 },
+      partial: [],
+      startedAt: meta.createdAt,
+      reconnecting: false,
+      cancelling: false,
+    });
+    focusNext.current = 'progress';
+    const stillShown = (): boolean => runningRef.current?.job === started;
+    started.result.then(
+      async (result) => {
+        const id = serverId ?? started.id;
+        forgetActiveJob(id);
+        const kept = await repo.get(id).catch(() => undefined);
+        const record = { ...recordOf(id, { ...meta, createdAt }, result), speakerNames: kept?.speakerNames ?? {} };
+        try {
+          await repo.put(record, audio);
+        } catch {
+          // The transcript is shown even when this browser cannot keep it.
+        }
+        refresh();
+        if (!stillShown()) return;
+        setRunning(null);
+        setFile(null);
+        setView({ kind: 'result', record: { ...record, hasAudio: Boolean(audio) }, audio });
+        setNotice(`Transcript of ${meta.fileName} is ready.`);
+        focusNext.current = 'result';
+      },
+      (reason: unknown) => {
+        const failure = toApiError(reason);
+        if (serverId) {
+          // A job that ended on the server (cancelled, failed) is no longer followed; one whose
+          // stream was lost goes on there and is followed again after a reload.
+          if (failure.kind !== 'network') forgetActiveJob(serverId);
+          void repo
+            .update(serverId, { status: failure.kind === 'cancelled' ? 'cancelled' : 'failed', error: failure.message })
+            .catch(() => undefined);
+        }
+        refresh();
+        if (!stillShown()) return;
+        setRunning(null);
+        if (failure.kind === 'cancelled') {
+          setNotice('Transcription cancelled.');
+          focusNext.current = 'new';
+        } else {
+          setError(failure);
+          focusNext.current = 'error';
+        }
+      },
+    );
+  };
+
+  // A job still running when the page was (re)loaded is followed again.
+  const resumed = useRef(false);
+  useEffect(() => {
+    if (resumed.current) return;
+    resumed.current = true;
+    const id = activeJobId();
+    if (!id) return;
+    void (async () => {
+      const record = await repo.get(id).catch(() => undefined);
+      const audio = record?.hasAudio ? await repo.audio(id).catch(() => undefined) : undefined;
+      track((onEvent) => transport.follow(id, onEvent), record ?? metaOfSummary(undefined, id), audio, id);
+    })();
+    // Once, on the first render: `track` and the repository are those of that render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   const changeOptions = (patch: Partial<TranscribeOptions>): void => {
     setProblem(null);
@@ -109,63 +264,66 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
     const sent = { ...options, textRules: offered ? options.textRules.filter((r) => offered.includes(r)) : options.textRules };
     setError(null);
     setNotice('');
-    const startedAt = Date.now();
-    let serverId: string | null = null; // the server's name for the job, once it gives one
-    const job = transport.submit(file, sent, (event) => {
-      if (event.type === 'accepted') {
-        serverId = event.jobId;
-        return;
-      }
-      setRunning((current) => {
-        if (!current || current.job !== job) return current;
-        if (event.type === 'progress') return { ...current, progress: event.progress };
-        return { ...current, partial: [...current.partial, event.segment] };
-      });
-    });
-    setRunning({ job, fileName: file.name, progress: { stage: 'uploading', fraction: 0 }, partial: [], startedAt });
-    focusNext.current = 'progress';
-    job.result.then(
-      async (result) => {
-        const record = recordOf(serverId ?? job.id, file, sent, startedAt, result);
-        try {
-          await repo.put(record, file);
-        } catch {
-          // The transcript is shown even when this browser cannot keep it.
-        }
-        setRunning(null);
-        setFile(null);
-        setView({ kind: 'result', record, audio: file });
-        setNotice(`Transcript of ${file.name} is ready.`);
-        focusNext.current = 'result';
-        refresh();
-      },
-      (reason: unknown) => {
-        const failure = toApiError(reason);
-        setRunning(null);
-        if (failure.kind === 'cancelled') {
-          setNotice('Transcription cancelled.');
-          focusNext.current = 'new';
-        } else {
-          setError(failure);
-          focusNext.current = 'error';
-        }
-      },
-    );
+    const chosen = file;
+    track((onEvent) => transport.submit(chosen, sent, onEvent), metaOfFile(chosen, sent, Date.now()), chosen, null);
   };
 
   const open = async (id: string): Promise<void> => {
-    const record = await repo.get(id);
-    if (!record) {
+    const summary = recent?.find((job) => job.id === id);
+    if (summary && (summary.status === 'queued' || summary.status === 'in_progress')) {
+      if (running) {
+        if (running.serverId !== id) setNotice('Another transcription is being followed; open this one when it has finished.');
+        return;
+      }
+      const record = await repo.get(id).catch(() => undefined);
+      const audio = record?.hasAudio ? await repo.audio(id).catch(() => undefined) : undefined;
+      setView({ kind: 'new' });
+      rememberActiveJob(id);
+      track((onEvent) => transport.follow(id, onEvent), record ?? metaOfSummary(summary, id), audio, id);
+      return;
+    }
+    const record = await repo.get(id).catch(() => undefined);
+    const audio = record?.hasAudio ? await repo.audio(id).catch(() => undefined) : undefined;
+    if (record?.result) {
+      setView({ kind: 'result', record, audio });
+      focusNext.current = 'result';
+      return;
+    }
+    if (!summary || summary.source !== 'server') {
       refresh();
       return;
     }
-    const audio = record.hasAudio ? await repo.audio(id) : undefined;
-    setView({ kind: 'result', record, audio });
-    focusNext.current = 'result';
+    // Finished on the server but not kept here (another browser, or a reload while it ran).
+    try {
+      const result = await jobResult(id);
+      const fresh = { ...recordOf(id, record ?? metaOfSummary(summary, id), result), speakerNames: record?.speakerNames ?? {} };
+      await repo.put(fresh, audio).catch(() => undefined);
+      setView({ kind: 'result', record: { ...fresh, hasAudio: Boolean(audio) }, audio });
+      focusNext.current = 'result';
+      refresh();
+    } catch (reason) {
+      setView({ kind: 'new' });
+      setError(toApiError(reason));
+      focusNext.current = 'error';
+    }
   };
 
   const remove = async (id: string): Promise<void> => {
-    await repo.remove(id);
+    const summary = recent?.find((job) => job.id === id);
+    if (summary?.source === 'server') {
+      try {
+        await deleteJob(id);
+      } catch (reason) {
+        const failure = toApiError(reason);
+        if (failure.kind !== 'not_found') {
+          setError(failure);
+          setView({ kind: 'new' });
+          focusNext.current = 'error';
+          return;
+        }
+      }
+    }
+    await repo.remove(id).catch(() => undefined);
     if (view.kind === 'result' && view.record.id === id) setView({ kind: 'new' });
     setNotice('Transcript deleted.');
     refresh();
@@ -242,7 +400,12 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
               progress={running.progress}
               startedAt={running.startedAt}
               partial={running.partial}
-              onCancel={() => running.job.cancel()}
+              reconnecting={running.reconnecting}
+              cancelling={running.cancelling}
+              onCancel={() => {
+                setRunning({ ...running, cancelling: true });
+                running.job.cancel();
+              }}
             />
           ) : (
             <Card aria-labelledby="new-heading" className="space-y-5">
@@ -275,12 +438,13 @@ export function App({ repo = defaultRepo, transport = defaultTransport }: { repo
           )}
         </main>
         <div className="min-w-0 lg:col-start-1 lg:row-start-1">
-          <RecentJobs jobs={recent} activeId={activeId} onOpen={(id) => void open(id)} onDelete={(id) => void remove(id)} onNew={newTranscription} />
+          <RecentJobs jobs={recent} activeId={activeId} notice={recentNotice} onOpen={(id) => void open(id)} onDelete={(id) => void remove(id)} onNew={newTranscription} />
         </div>
       </div>
 
       <footer className="mx-auto max-w-7xl px-4 pb-8 text-sm text-slate-600 dark:text-slate-400">
-        OpenAI-compatible API at <code className="rounded bg-slate-200/70 px-1 dark:bg-slate-800">/v1/audio/transcriptions</code> ·{' '}
+        OpenAI-compatible API at <code className="rounded bg-slate-200/70 px-1 dark:bg-slate-800">/v1/audio/transcriptions</code> and{' '}
+        <code className="rounded bg-slate-200/70 px-1 dark:bg-slate-800">/v1/audio/jobs</code> ·{' '}
         <a href="/docs" className="underline underline-offset-2 hover:text-indigo-700 dark:hover:text-indigo-300">
           API docs
         </a>

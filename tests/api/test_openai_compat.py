@@ -364,15 +364,17 @@ def test_a_client_that_stays_gets_the_result() -> None:
 
 
 def test_a_slow_stream_answers_at_once_and_keeps_the_connection_alive() -> None:
-    from scribe.api.streaming import KEEPALIVE, TranscriptionStream
+    from scribe.api.streaming import KEEPALIVE, JobStream
     from scribe.domain.response_format import ResponseFormat
     from scribe.use_cases.options import TranscriptionRequest
 
     services: Any = fake_services(asr=FakeAsr(delay=0.6))
     services.warm_up.run()
-    audio = services.transcribe.decode(io.BytesIO(wav_bytes(4)))
-    options = services.options.build(TranscriptionRequest(model="whisper-1"))
-    stream = TranscriptionStream(services.transcribe, audio, options, ResponseFormat.JSON)
+    services.runner.start()
+    submission = services.jobs.submit(
+        None, TranscriptionRequest(model="whisper-1"), io.BytesIO(wav_bytes(4)), background=False
+    )
+    stream = JobStream(services.jobs, submission.job.id, submission.options, ResponseFormat.JSON)
 
     async def main() -> tuple[float, list[str]]:
         started = time.monotonic()
@@ -380,8 +382,11 @@ def test_a_slow_stream_answers_at_once_and_keeps_the_connection_alive() -> None:
         waited = time.monotonic() - started
         return waited, [event async for event in stream.events(keepalive=0.05)]
 
-    waited, events = anyio.run(main)
-    assert waited < 0.3 and KEEPALIVE in events
+    try:
+        waited, events = anyio.run(main)
+    finally:
+        services.runner.stop()
+    assert waited < 0.5 and KEEPALIVE in events
     assert json.loads(events[-1][6:])["type"] == "transcript.text.done"
 
 

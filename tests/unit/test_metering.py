@@ -60,14 +60,23 @@ def test_audio_is_refused_up_front_once_the_hour_is_spent_and_charged_after_deco
 
 def test_concurrency_slots_come_back_whatever_happens() -> None:
     m, limiter, _ = metering()
-    held = m.admit(caller(concurrent=1), consumes_audio=False)
+    held = m.admit(caller(concurrent=1), consumes_audio=True)
     with pytest.raises(RateLimited) as error:
-        m.admit(caller(concurrent=1), consumes_audio=False)
+        m.admit(caller(concurrent=1), consumes_audio=True)
     assert error.value.kind == "concurrent_requests"
     m.finish(held, failed=True)
     m.finish(held, failed=True)  # twice: released and recorded once
     assert limiter.released == ["key_a"]
-    m.finish(m.admit(caller(concurrent=1), consumes_audio=False), failed=False)
+    m.finish(m.admit(caller(concurrent=1), consumes_audio=True), failed=False)
+
+
+def test_reads_take_no_concurrency_slot() -> None:
+    m, limiter, _ = metering()
+    held = m.admit(caller(concurrent=1), consumes_audio=True)
+    for _ in range(3):  # status polls and event streams while the job runs
+        m.finish(m.admit(caller(concurrent=1), consumes_audio=False), failed=False)
+    m.finish(held, failed=False)
+    assert limiter.released == ["key_a"]
 
 
 def test_usage_is_recorded_with_time_and_failures() -> None:

@@ -281,3 +281,24 @@ def test_audio_under_a_tenth_of_a_second_is_refused() -> None:
 def test_a_translation_says_so() -> None:
     result = _run(_use_case(), TranscriptionOptions(diarize=False, task=Task.TRANSLATE))
     assert result.task is Task.TRANSLATE and result.text.startswith("[en]")
+
+
+def test_a_cancel_does_not_wait_for_a_slow_diarizer() -> None:
+    release = threading.Event()
+
+    class SlowDiarizer(FakeDiarizer):
+        def diarize(self, audio: Audio, hints: SpeakerHints) -> object:  # type: ignore[override]
+            release.wait(10)  # a diarizer cannot be interrupted: it takes its time
+            return super().diarize(audio, hints)
+
+    use_case = _use_case(FakeAsr(), SlowDiarizer())
+    audio = use_case.decode(io.BytesIO(wav_bytes(4)))
+    token = CancelToken()
+    threading.Timer(0.3, token.cancel, args=("stop",)).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(Cancelled):
+            use_case.transcribe(audio, OPTIONS, cancel=token)  # ASR done, waiting for speakers
+        assert time.monotonic() - started < 1.5
+    finally:
+        release.set()

@@ -45,7 +45,11 @@ class AccessGuard:
             await self.app(scope, receive, send)
             return
         authorization = Headers(scope=scope).get("authorization")
-        consumes_audio = scope["method"] == "POST" and scope["path"].startswith(AUDIO_PREFIX)
+        consumes_audio = (
+            scope["method"] == "POST"
+            and scope["path"].startswith(AUDIO_PREFIX)
+            and not scope["path"].endswith("/cancel")
+        )
         caller = None
         try:
             caller = await run_in_threadpool(self.keys.authenticate, authorization)

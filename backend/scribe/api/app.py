@@ -19,7 +19,7 @@ from .cors import install_cors
 from .errors import install_error_handlers
 from .request_checks import HeaderLimit, known_form_fields
 from .request_context import RequestContext
-from .routes import health, models, text_rules, transcriptions, usage
+from .routes import health, jobs, models, text_rules, transcriptions, usage
 from .security_headers import SecurityHeaders
 from .upload_limit import UploadLimit
 from .web import mount_web_app
@@ -34,7 +34,8 @@ Point the official `openai` SDK at this server (`base_url="http://HOST:20301/v1"
 from `scribe keys create`, or any key while the server needs none) and call
 `client.audio.transcriptions.create(...)` or `client.audio.translations.create(...)`. Every
 response format works: `json`, `verbose_json`, `diarized_json`, `text`, `srt`, `vtt`, and
-`stream=true` server-sent events. Every response carries `x-request-id`.
+`stream=true` server-sent events. Long recordings go through `/v1/audio/jobs`: submit, follow
+progress, fetch the result in any format, cancel. Every response carries `x-request-id`.
 """
 
 
@@ -55,7 +56,11 @@ def create_app(
         await run_in_threadpool(prepare, services)  # database schema; how auth works
         if not services.warm_up.finished:
             services.warm_up.start(on_loaded)
-        yield
+        await run_in_threadpool(services.runner.start)  # queued and interrupted jobs run again
+        try:
+            yield
+        finally:
+            await run_in_threadpool(services.runner.stop)
 
     app = FastAPI(
         title="Scribe",
@@ -74,6 +79,7 @@ def create_app(
     app.add_middleware(RequestContext)  # added last: outermost, so every answer carries the id
     install_error_handlers(app)
     app.include_router(transcriptions.router, dependencies=V1)
+    app.include_router(jobs.router, dependencies=V1)
     app.include_router(models.router, dependencies=V1)
     app.include_router(usage.router, dependencies=V1)
     app.include_router(text_rules.router, dependencies=V1)

@@ -180,3 +180,47 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class JobProgressOut(BaseModel):
+    stage: str
+    fraction: float
+
+
+class JobUsageOut(BaseModel):
+    type: Literal["duration"] = "duration"
+    seconds: float  # the audio's duration
+    processing_seconds: float
+
+
+class JobOut(BaseModel):
+    """A transcription job (``/v1/audio/jobs``), in the shape of OpenAI's job resources."""
+
+    id: str
+    object: Literal["audio.job"] = "audio.job"
+    status: Literal["queued", "in_progress", "completed", "failed", "cancelled"]
+    task: Literal["transcribe", "translate"]
+    model: str | None
+    response_format: str
+    created_at: int
+    started_at: int | None = None
+    finished_at: int | None = None
+    progress: JobProgressOut
+    error: ErrorBody | None = None
+    usage: JobUsageOut | None = None
+    callback_url: str | None = None
+    attempts: int
+
+
+class JobList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[JobOut]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class JobDeleted(BaseModel):
+    id: str
+    object: Literal["audio.job.deleted"] = "audio.job.deleted"
+    deleted: bool = True

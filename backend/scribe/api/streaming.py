@@ -1,33 +1,33 @@
-"""Running a transcription for an HTTP request: stopped when the client goes away.
+"""Waiting for a job for an HTTP request: stopped when the client goes away.
 
-``run_cancellable`` runs the work in a worker thread and cancels it (through a ``CancelToken``)
-once the client disconnects. ``TranscriptionStream`` does the same for server-sent events: a
-worker thread runs the use case and the event loop sends each event as it comes. Requests are
-validated before the stream starts, and the stream waits a moment for its first event before
-answering 200: a failure right at the start (an option the engine itself refused, say) is
-answered with its HTTP status, not as a 200 carrying an error event. While no event is due,
-comment lines keep the connection (and the client's read timeout) alive.
+``run_cancellable`` runs the work (waiting for a job) in a worker thread and cancels it (through
+a ``CancelToken``) once the client disconnects. ``JobStream`` follows a job's events as
+OpenAI's server-sent transcription events. Requests are validated before the job is queued, and
+the stream waits a moment for its first event before answering 200: a failure right at the start
+(an option the engine itself refused, say) is answered with its HTTP status, not as a 200
+carrying an error event. While no event is due, comment lines keep the connection (and the
+client's read timeout) alive.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import logging
-import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
 import anyio
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from scribe.domain.audio import Audio
 from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import Cancelled, ScribeError
+from scribe.domain.jobs import JobStatus
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.response_format import ResponseFormat
-from scribe.domain.transcript import Segment
-from scribe.use_cases.transcribe import TranscribeAudio
+from scribe.domain.transcript_codec import segment_from_dict
+from scribe.ports.job_events import JobEvent
+from scribe.use_cases.jobs import Jobs, error_from
 
 from . import formats
 from .errors import error_payload
@@ -81,126 +81,126 @@ async def run_cancellable(
     return result
 
 
-class _StreamSink:
-    """The use case's ProgressSink: turns segments into events, queued for the event loop.
+class JobStream:
+    """A synchronous request's job, followed as OpenAI's streamed transcription events.
 
     Deltas come as segments are decoded; for ``diarized_json`` they come once each segment has
-    its speaker, each delta followed by its ``transcript.text.segment`` event (same id).
+    its speaker, each delta followed by its ``transcript.text.segment`` event (same id). The
+    last event is ``transcript.text.done`` (or an ``error`` event). ``start`` waits for the
+    first event (raising the job's error if it failed before sending anything); ``events`` then
+    yields every event. Leaving ``events`` early (the client went away) cancels the job.
     """
 
     def __init__(
         self,
-        put: Callable[[str | ScribeError | None], None],
+        jobs: Jobs,
+        job_id: str,
         options: TranscriptionOptions,
         response_format: ResponseFormat,
     ) -> None:
-        self._put = put
+        self._jobs = jobs
+        self._job_id = job_id
         self._options = options
         self._speaker_segments = response_format.names_speakers and options.diarize
-        self._first = True
+        self._first_delta = True
+        self._last_id = 0
+        self._pending: list[str] = []
+        self._backlog: list[JobEvent] = []
+        self._ended = False
+        self._request: Request | None = None
 
-    def _delta(self, segment: Segment) -> None:
-        self._put(formats.delta_event(segment, self._first, self._options))
-        self._first = False
+    async def _poll(self, timeout: float) -> list[JobEvent]:
+        _, events = await run_in_threadpool(
+            self._jobs.follow, None, self._job_id, self._last_id, timeout
+        )
+        if events:
+            self._last_id = events[-1].id
+        return events
 
-    def on_segment(self, segment: Segment) -> None:
-        if not self._speaker_segments and segment.text.strip():
-            self._delta(segment)
+    def _delta(self, segment_data: dict[str, object]) -> str:
+        segment = segment_from_dict(segment_data)  # type: ignore[arg-type]
+        event = formats.delta_event(segment, self._first_delta, self._options)
+        self._first_delta = False
+        return event
 
-    def on_attributed(self, segment: Segment) -> None:
-        if self._speaker_segments and segment.text.strip():
-            self._delta(segment)
-            self._put(formats.segment_event(segment))
-
-    def on_progress(self, fraction: float, stage: str) -> None:
-        pass
-
-
-class TranscriptionStream:
-    """The server-sent events of one transcription.
-
-    ``start`` begins the work and waits for its first event (raising the error if the work failed
-    before sending anything); ``events`` then yields every event, the first included. Leaving
-    ``events`` early (the client went away) cancels the work.
-    """
-
-    def __init__(
-        self,
-        transcribe: TranscribeAudio,
-        audio: Audio,
-        options: TranscriptionOptions,
-        response_format: ResponseFormat,
-    ) -> None:
-        self._transcribe = transcribe
-        self._audio = audio
-        self._options = options
-        self._format = response_format
-        self._token = CancelToken()
-        self._queue: asyncio.Queue[str | ScribeError | None] = asyncio.Queue()
-        self._first: str | None = None
-
-    def _work(self, put: Callable[[str | ScribeError | None], None]) -> None:
-        sink = _StreamSink(put, self._options, self._format)
-        try:
-            transcript = self._transcribe.transcribe(self._audio, self._options, sink, self._token)
-            put(formats.done_event(transcript, self._options))
-        except Cancelled:
-            pass
-        except ScribeError as exc:
-            put(exc)
-        except Exception:
-            log.exception("streamed transcription failed")
-            put(ScribeError("The server failed unexpectedly; see its log."))
-        finally:
-            put(None)
+    async def _translate(self, event: JobEvent) -> list[str]:
+        """The SSE lines for one job event; raises the job's error or Cancelled at its end
+        while nothing has been sent yet (``strict``)."""
+        data = event.data
+        if event.type == "segment.decoded" and not self._speaker_segments:
+            segment = data["segment"]
+            return [self._delta(segment)] if str(segment["text"]).strip() else []
+        if event.type == "segment.attributed" and self._speaker_segments:
+            segment = data["segment"]
+            if not str(segment["text"]).strip():
+                return []
+            return [self._delta(segment), formats.segment_event(segment_from_dict(segment))]
+        if not event.terminal:
+            return []
+        self._ended = True
+        job = await run_in_threadpool(self._jobs.get, None, self._job_id)
+        if job.status is JobStatus.COMPLETED:
+            _, transcript, _ = await run_in_threadpool(self._jobs.result, None, self._job_id)
+            return [formats.done_event(transcript, self._options)]
+        if job.status is JobStatus.FAILED and job.error is not None:
+            raise error_from(job.error)
+        raise Cancelled(CLIENT_GONE, code="cancelled")
 
     async def start(self, request: Request, commit_after: float = COMMIT_AFTER_SECONDS) -> None:
-        """Start the work; return once its first event is ready, or after ``commit_after``
-        seconds. Raises the work's error if it failed before that, and ``Cancelled`` if the
-        client left."""
-        loop = asyncio.get_running_loop()
+        """Return once the first event is ready, or after ``commit_after`` seconds. Raises the
+        job's error if it failed before that, and ``Cancelled`` if the client left."""
+        self._request = request
+        deadline = time.monotonic() + commit_after
+        while not self._pending and not self._ended:
+            for event in await self._poll(DISCONNECT_POLL_SECONDS):
+                if self._pending:  # something to send: later events (errors too) follow it
+                    self._backlog.append(event)
+                else:
+                    self._pending.extend(await self._translate(event))
+            if self._pending or self._ended or time.monotonic() >= deadline:
+                return
+            if await request.is_disconnected():
+                await self._cancel()
+                raise Cancelled(CLIENT_GONE, code="cancelled")
 
-        def put(item: str | ScribeError | None) -> None:
-            loop.call_soon_threadsafe(self._queue.put_nowait, item)
-
-        context = contextvars.copy_context()  # the worker logs with this request's id
-        worker = threading.Thread(
-            target=context.run, args=(self._work, put), name="stream-transcribe", daemon=True
+    async def _cancel(self) -> None:
+        await run_in_threadpool(
+            lambda: self._jobs.cancel(None, self._job_id, wait=0, reason=CLIENT_GONE)
         )
-        worker.start()
-        deadline = loop.time() + commit_after
-        while True:
-            try:
-                item = await asyncio.wait_for(self._queue.get(), DISCONNECT_POLL_SECONDS)
-            except TimeoutError:
-                if loop.time() >= deadline:
-                    return  # still working: answer 200 now, events follow
-                if await request.is_disconnected():
-                    self._token.cancel(CLIENT_GONE)
-                    raise Cancelled(CLIENT_GONE, code="cancelled") from None
-                continue
-            if isinstance(item, ScribeError):
-                raise item
-            if item is None:  # cancelled before anything was sent
-                raise Cancelled(self._token.reason, code="cancelled")
-            self._first = item
-            return
 
     async def events(self, keepalive: float = KEEPALIVE_SECONDS) -> AsyncIterator[str]:
         try:
-            if self._first is not None:
-                yield self._first
-            while True:
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), keepalive)
-                except TimeoutError:
-                    yield KEEPALIVE
-                    continue
-                if item is None:
-                    return
-                if isinstance(item, ScribeError):
-                    yield formats.sse({"type": "error", "error": error_payload(item)})
+            for item in self._pending:
+                yield item
+            self._pending = []
+            quiet_since = time.monotonic()
+            while not self._ended or self._backlog:
+                if self._backlog:
+                    events, self._backlog = self._backlog, []
                 else:
-                    yield item
+                    events = await self._poll(min(1.0, keepalive))
+                for event in events:
+                    try:
+                        lines = await self._translate(event)
+                    except Cancelled:
+                        return
+                    except ScribeError as exc:
+                        yield formats.sse({"type": "error", "error": error_payload(exc)})
+                        return
+                    for line in lines:
+                        yield line
+                    quiet_since = time.monotonic()
+                if self._request is not None and await self._request.is_disconnected():
+                    # Checked here, not left to a failed send: Starlette notices a gone client
+                    # only when it next writes, and this stream may be quiet for a while.
+                    log.info("client disconnected: cancelling its job")
+                    return
+                if time.monotonic() - quiet_since >= keepalive:
+                    yield KEEPALIVE
+                    quiet_since = time.monotonic()
         finally:
-            self._token.cancel(CLIENT_GONE)
+            if not self._ended:
+                with anyio.CancelScope(shield=True):
+                    await self._cancel()
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(self._jobs.discard, self._job_id)

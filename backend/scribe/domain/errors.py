@@ -125,3 +125,15 @@ class RateLimited(ScribeError):
         )
         self.kind = kind
         self.window = window
+
+
+class QueueFull(ScribeError):
+    """The job queue holds as many jobs as it may; the client should try again later."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, code="queue_full", retry_after=max(1, math.ceil(retry_after)))
+
+
+class Conflict(ScribeError):
+    """The thing exists but is not in a state that allows this (a job's result before it is
+    completed, cancelling a finished job)."""

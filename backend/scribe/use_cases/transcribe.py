@@ -61,8 +61,10 @@ class _Attribution:
         pending: Future[Diarization],
         identify: Callable[[Diarization], dict[str, str]],
         sink: ProgressSink,
+        token: CancelToken | None = None,
     ) -> None:
         self._pending = pending
+        self._token = token or CancelToken()
         self._identify = identify
         self._sink = sink
         self._waiting: list[Segment] = []
@@ -84,7 +86,12 @@ class _Attribution:
 
     def _flush(self) -> None:
         if self._turns is None:
-            diarization = self._pending.result()
+            while True:  # waiting for the diarizer, a cancel still stops the work
+                try:
+                    diarization = self._pending.result(timeout=_SLOT_POLL_SECONDS)
+                    break
+                except TimeoutError:
+                    self._token.raise_if_cancelled()
             self._turns = list(diarization.turns)
             self._labeler = SpeakerLabeler(self._identify(diarization))
         waiting, self._waiting = self._waiting, []
@@ -188,7 +195,8 @@ class TranscribeAudio:
             asr = engine.transcribe(audio, options, on_segment)
             segments = asr.segments
         else:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as pool:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize")
+            try:
                 # The diarizer's thread logs with the request's context (its request id).
                 context = contextvars.copy_context()
                 pending = pool.submit(context.run, self._diarize, diarizer, audio, options)
@@ -196,15 +204,15 @@ class TranscribeAudio:
                 def identify(found: Diarization) -> dict[str, str]:
                     return self._identify(diarizer, audio, found, options)
 
-                attribution = _Attribution(pending, identify, sink)
-                try:
-                    asr = engine.transcribe(audio, options, on_segment)
-                except BaseException:
-                    pending.cancel()
-                    raise
+                attribution = _Attribution(pending, identify, sink, token)
+                asr = engine.transcribe(audio, options, on_segment)
                 token.raise_if_cancelled()
                 sink.on_progress(_ASR_SHARE, "attributing")
                 segments, turns = attribution.finish()
+            finally:
+                # A cancelled or failed run does not wait for the diarizer: the Diarizer port
+                # cannot be interrupted, so its thread ends its current call in the background.
+                pool.shutdown(wait=False, cancel_futures=True)
         token.raise_if_cancelled()
         transcript = Transcript(
             language=asr.language,

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from typing import BinaryIO, cast
 
 from scribe.domain.audio import Audio
-from scribe.domain.caller import Caller
+from scribe.domain.caller import ANONYMOUS_KEY_ID, Caller
 from scribe.domain.errors import InvalidAudio, PermissionDenied, RateLimited
 from scribe.domain.limits import WindowState
 from scribe.domain.usage import UsageDay, UsageEntry
@@ -70,8 +70,9 @@ class Metering:
         self._day = day
 
     def admit(self, caller: Caller, *, consumes_audio: bool) -> Admission:
-        """Count the request and take a concurrency slot; raises RateLimited when a limit is
-        reached (nothing is then held)."""
+        """Count the request and, when it carries audio, take a concurrency slot; raises
+        RateLimited when a limit is reached (nothing is then held). Reads (job status, event
+        streams, results) take no slot: a page following four jobs must still be able to cancel."""
         policy = caller.limits
         admission = Admission(caller, consumes_audio, started=self._clock())
         if policy.requests_per_minute:
@@ -97,7 +98,7 @@ class Metering:
                     kind="audio_seconds",
                     window=state,
                 )
-        if policy.concurrent_requests:
+        if consumes_audio and policy.concurrent_requests:
             if not self._limiter.acquire_slot(caller.key_id, policy.concurrent_requests):
                 raise RateLimited(
                     f"Too many concurrent requests: this key may have "
@@ -148,6 +149,24 @@ class Metering:
             self._meter.record(entry)
         except Exception:  # metering must not turn a served request into an error
             log.exception("could not record usage of key %s", admission.caller.key_id)
+
+    def record_job(
+        self, key_id: str | None, audio_seconds: float, processing_seconds: float, *, failed: bool
+    ) -> None:
+        """Record what a background job used (its submitting request counted the request
+        itself, before the audio was decoded)."""
+        entry = UsageEntry(
+            key_id=key_id or ANONYMOUS_KEY_ID,
+            day=self._day(),
+            requests=0,
+            audio_seconds=audio_seconds,
+            processing_seconds=processing_seconds,
+            failures=1 if failed else 0,
+        )
+        try:
+            self._meter.record(entry)
+        except Exception:
+            log.exception("could not record usage of key %s", entry.key_id)
 
     @contextmanager
     def running(self, admission: Admission) -> Iterator[Admission]:

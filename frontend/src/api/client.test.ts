@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { keyStore } from '../auth/keyStore';
-import { listModels } from './client';
+import { fetchWithRetry, listModels } from './client';
 import { ApiError } from './errors';
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -48,5 +48,29 @@ describe('the typed client', () => {
     vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
     const failure = (await listModels().catch((e: unknown) => e)) as ApiError;
     expect(failure.kind).toBe('network');
+  });
+  it('retries a read once after a short Retry-After (429 or 503), not a write nor a long wait', async () => {
+    const limited = () => json(429, { error: { message: 'Too many concurrent requests.', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } }, { 'Retry-After': '1' });
+    const fetch = vi.fn(async (_: Request) => json(200, { ok: true }));
+    fetch.mockImplementationOnce(async () => limited());
+    vi.stubGlobal('fetch', fetch);
+    const waits: number[] = [];
+    const pause = async (s: number) => {
+      waits.push(s);
+    };
+    const answer = await fetchWithRetry(new Request('http://localhost/v1/models'), pause);
+    expect(answer.status).toBe(200);
+    expect(fetch).toHaveBeenCalledTimes(2);
+    expect(waits).toEqual([1]);
+
+    fetch.mockClear();
+    fetch.mockImplementationOnce(async () => limited());
+    expect((await fetchWithRetry(new Request('http://localhost/v1/audio/jobs/job_a/cancel', { method: 'POST' }), pause)).status).toBe(429);
+    expect(fetch).toHaveBeenCalledTimes(1);
+
+    fetch.mockClear();
+    fetch.mockImplementationOnce(async () => json(503, { error: { message: 'Busy.', type: 'service_unavailable', param: null, code: null } }, { 'Retry-After': '30' }));
+    expect((await fetchWithRetry(new Request('http://localhost/v1/audio/jobs'), pause)).status).toBe(503);
+    expect(fetch).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,6 +1,6 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import { authHeaders, keyStore } from '../auth/keyStore';
-import { type ApiError, apiError, networkError } from './errors';
+import { type ApiError, apiError, networkError, parseRetryAfter } from './errors';
 import type { components, paths } from './schema';
 
 export type Schemas = components['schemas'];
@@ -13,8 +13,6 @@ export type Word = Schemas['WordOut'];
 export type Paragraph = Schemas['ParagraphOut'];
 export type Entity = Schemas['EntityOut'];
 export type Sentiment = Schemas['SentimentOut'];
-/** The multipart fields of POST /v1/audio/transcriptions, as the server declares them. */
-export type TranscriptionForm = Schemas['Body_create_transcription_v1_audio_transcriptions_post'];
 
 /** Where the API lives: the page's own origin (the service serves the app), or VITE_API_BASE. */
 export function apiBase(): string {
@@ -35,10 +33,33 @@ const auth: Middleware = {
   },
 };
 
+/** The longest `Retry-After` a read is retried after (once), rather than shown as an error. */
+export const MAX_READ_RETRY_S = 5;
+
+/**
+ * fetch for the typed client: a read (GET) refused for now, 429 or 503 with a short
+ * `Retry-After`, is sent once more after that wait. The key's limit on concurrent requests counts
+ * open event streams, so a page that loads while following a job can meet it for a second.
+ */
+export async function fetchWithRetry(request: Request, wait: (seconds: number) => Promise<void> = sleepSeconds): Promise<Response> {
+  const spare = request.method === 'GET' ? request.clone() : null;
+  const response = await globalThis.fetch(request);
+  if (!spare || (response.status !== 429 && response.status !== 503)) return response;
+  const seconds = parseRetryAfter(response.headers.get('Retry-After')) ?? 1;
+  if (seconds > MAX_READ_RETRY_S) return response;
+  await wait(seconds);
+  if (spare.signal.aborted) return response;
+  return globalThis.fetch(spare);
+}
+
+function sleepSeconds(seconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+}
+
 export const api = createClient<paths>({
   baseUrl: apiBase(),
   // Looked up at call time, so tests (and a later polyfill) can replace fetch.
-  fetch: (request: Request) => globalThis.fetch(request),
+  fetch: (request: Request) => fetchWithRetry(request),
 });
 api.use(auth);
 

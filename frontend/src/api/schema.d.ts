@@ -56,6 +56,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audio/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List your jobs, newest first */
+        get: operations["list_jobs_v1_audio_jobs_get"];
+        put?: never;
+        /**
+         * Submit a transcription job
+         * @description Queue a transcription (or translation) of an audio or video file and answer at once with the
+         *     job (202). Takes every field of `/v1/audio/transcriptions` (except `stream`), plus `task`
+         *     (`transcribe` or `translate`) and `callback_url` (called when the job ends, signed as the
+         *     Standard Webhooks spec says). Follow it with `GET /v1/audio/jobs/{id}` or its `events`; fetch
+         *     the result in any format from `.../result`. The request is checked before it is queued (400); a
+         *     full queue answers 503 with `Retry-After`.
+         */
+        post: operations["create_job_v1_audio_jobs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job */
+        get: operations["get_job_v1_audio_jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete a job with its audio and result */
+        delete: operations["delete_job_v1_audio_jobs__job_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/jobs/{job_id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A completed job's transcript, in any format */
+        get: operations["get_job_result_v1_audio_jobs__job_id__result_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a queued or running job */
+        post: operations["cancel_job_v1_audio_jobs__job_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/jobs/{job_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A job's progress and partial segments as server-sent events
+         * @description Events in order, each with an `id`; reconnect with `Last-Event-ID` to resume. `job.in_progress`, `job.progress` (`stage`, `fraction`), `transcript.text.segment` (each finished segment, with its speaker), and last `job.completed` (with the job and its `result` in the job's format), `job.failed` (with `error`) or `job.cancelled`.
+         */
+        get: operations["job_events_v1_audio_jobs__job_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -154,7 +252,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: every model is loaded */
+        /** Readiness: every model is loaded (an API node: its broker and database answer) */
         get: operations["ready_health_ready_get"];
         put?: never;
         post?: never;
@@ -168,49 +266,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** Body_create_transcription_v1_audio_transcriptions_post */
-        Body_create_transcription_v1_audio_transcriptions_post: {
+        /** Body_create_job_v1_audio_jobs_post */
+        Body_create_job_v1_audio_jobs_post: {
             /**
-             * Stream
-             * @description Stream server-sent events.
-             * @default false
+             * @description `transcribe`, or `translate` into English.
+             * @default transcribe
              */
-            stream: boolean;
+            task: components["schemas"]["Task"];
             /**
-             * Timestamp Granularities[]
-             * @description `word` and/or `segment`.
+             * Callback Url
+             * @description An https URL called (POST) when the job ends.
              */
-            "timestamp_granularities[]"?: string[] | null;
-            /**
-             * Include[]
-             * @description `logprobs`: word log probabilities (json only).
-             */
-            "include[]"?: string[] | null;
-            /**
-             * Chunking Strategy
-             * @description `auto`, or a `server_vad` object (`chunking_strategy[type]=server_vad`, `[threshold]`, `[prefix_padding_ms]`, `[silence_duration_ms]`): cut the audio at pauses found by voice-activity detection (Whisper engines).
-             */
-            chunking_strategy?: string | null;
-            /**
-             * Keywords[]
-             * @description Words or phrases to favour (Whisper engines).
-             */
-            "keywords[]"?: string[] | null;
-            /**
-             * Languages[]
-             * @description Languages the audio may be in: detect among them.
-             */
-            "languages[]"?: string[] | null;
-            /**
-             * Known Speaker Names[]
-             * @description Names of up to 4 known speakers.
-             */
-            "known_speaker_names[]"?: string[] | null;
-            /**
-             * Known Speaker References[]
-             * @description 2-10 s voice clip per name, as data URLs (`data:audio/wav;base64,...`).
-             */
-            "known_speaker_references[]"?: string[] | null;
+            callback_url?: string | null;
             /**
              * File
              * @description The audio or video file.
@@ -273,6 +340,147 @@ export interface components {
              * @description Names of text rule sets to apply.
              */
             "text_rules[]"?: string[] | null;
+            /**
+             * Timestamp Granularities[]
+             * @description `word` and/or `segment`.
+             */
+            "timestamp_granularities[]"?: string[] | null;
+            /**
+             * Include[]
+             * @description `logprobs`: word log probabilities (json only).
+             */
+            "include[]"?: string[] | null;
+            /**
+             * Chunking Strategy
+             * @description `auto`, or a `server_vad` object (`chunking_strategy[type]=server_vad`, `[threshold]`, `[prefix_padding_ms]`, `[silence_duration_ms]`): cut the audio at pauses found by voice-activity detection (Whisper engines).
+             */
+            chunking_strategy?: string | null;
+            /**
+             * Keywords[]
+             * @description Words or phrases to favour (Whisper engines).
+             */
+            "keywords[]"?: string[] | null;
+            /**
+             * Languages[]
+             * @description Languages the audio may be in: detect among them.
+             */
+            "languages[]"?: string[] | null;
+            /**
+             * Known Speaker Names[]
+             * @description Names of up to 4 known speakers.
+             */
+            "known_speaker_names[]"?: string[] | null;
+            /**
+             * Known Speaker References[]
+             * @description 2-10 s voice clip per name, as data URLs (`data:audio/wav;base64,...`).
+             */
+            "known_speaker_references[]"?: string[] | null;
+        };
+        /** Body_create_transcription_v1_audio_transcriptions_post */
+        Body_create_transcription_v1_audio_transcriptions_post: {
+            /**
+             * Stream
+             * @description Stream server-sent events.
+             * @default false
+             */
+            stream: boolean;
+            /**
+             * File
+             * @description The audio or video file.
+             */
+            file?: string | null;
+            /**
+             * Model
+             * @description A model id from GET /v1/models (OpenAI's ids work too).
+             */
+            model?: string | null;
+            /**
+             * Prompt
+             * @description Text to guide spelling and style (Whisper engines).
+             */
+            prompt?: string | null;
+            /** @default json */
+            response_format: components["schemas"]["ResponseFormat"];
+            /**
+             * Temperature
+             * @description Sampling temperature, 0 to 1 (Whisper engines).
+             * @default 0
+             */
+            temperature: number;
+            /**
+             * Language
+             * @description The spoken language: ISO-639-1 (`en`), BCP-47 (`en-US`) or a name.
+             */
+            language?: string | null;
+            /**
+             * Diarize
+             * @description Attribute speakers (default: see the endpoint's description).
+             */
+            diarize?: boolean | null;
+            /**
+             * Num Speakers
+             * @description Exact number of speakers.
+             */
+            num_speakers?: number | null;
+            /** Min Speakers */
+            min_speakers?: number | null;
+            /** Max Speakers */
+            max_speakers?: number | null;
+            /**
+             * Detect Paragraphs
+             * @default false
+             */
+            detect_paragraphs: boolean;
+            /**
+             * Detect Entities
+             * @default false
+             */
+            detect_entities: boolean;
+            /**
+             * Detect Sentiment
+             * @default false
+             */
+            detect_sentiment: boolean;
+            /**
+             * Text Rules[]
+             * @description Names of text rule sets to apply.
+             */
+            "text_rules[]"?: string[] | null;
+            /**
+             * Timestamp Granularities[]
+             * @description `word` and/or `segment`.
+             */
+            "timestamp_granularities[]"?: string[] | null;
+            /**
+             * Include[]
+             * @description `logprobs`: word log probabilities (json only).
+             */
+            "include[]"?: string[] | null;
+            /**
+             * Chunking Strategy
+             * @description `auto`, or a `server_vad` object (`chunking_strategy[type]=server_vad`, `[threshold]`, `[prefix_padding_ms]`, `[silence_duration_ms]`): cut the audio at pauses found by voice-activity detection (Whisper engines).
+             */
+            chunking_strategy?: string | null;
+            /**
+             * Keywords[]
+             * @description Words or phrases to favour (Whisper engines).
+             */
+            "keywords[]"?: string[] | null;
+            /**
+             * Languages[]
+             * @description Languages the audio may be in: detect among them.
+             */
+            "languages[]"?: string[] | null;
+            /**
+             * Known Speaker Names[]
+             * @description Names of up to 4 known speakers.
+             */
+            "known_speaker_names[]"?: string[] | null;
+            /**
+             * Known Speaker References[]
+             * @description 2-10 s voice clip per name, as data URLs (`data:audio/wav;base64,...`).
+             */
+            "known_speaker_references[]"?: string[] | null;
         };
         /** Body_create_translation_v1_audio_translations_post */
         Body_create_translation_v1_audio_translations_post: {
@@ -393,6 +601,100 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** JobDeleted */
+        JobDeleted: {
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default audio.job.deleted
+             * @constant
+             */
+            object: "audio.job.deleted";
+            /**
+             * Deleted
+             * @default true
+             */
+            deleted: boolean;
+        };
+        /** JobList */
+        JobList: {
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object: "list";
+            /** Data */
+            data: components["schemas"]["JobOut"][];
+            /** First Id */
+            first_id: string | null;
+            /** Last Id */
+            last_id: string | null;
+            /** Has More */
+            has_more: boolean;
+        };
+        /**
+         * JobOut
+         * @description A transcription job (``/v1/audio/jobs``), in the shape of OpenAI's job resources.
+         */
+        JobOut: {
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default audio.job
+             * @constant
+             */
+            object: "audio.job";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "in_progress" | "completed" | "failed" | "cancelled";
+            /**
+             * Task
+             * @enum {string}
+             */
+            task: "transcribe" | "translate";
+            /** Model */
+            model: string | null;
+            /** Response Format */
+            response_format: string;
+            /** Created At */
+            created_at: number;
+            /** Started At */
+            started_at?: number | null;
+            /** Finished At */
+            finished_at?: number | null;
+            progress: components["schemas"]["JobProgressOut"];
+            error?: components["schemas"]["ErrorBody"] | null;
+            usage?: components["schemas"]["JobUsageOut"] | null;
+            /** Callback Url */
+            callback_url?: string | null;
+            /** Attempts */
+            attempts: number;
+        };
+        /** JobProgressOut */
+        JobProgressOut: {
+            /** Stage */
+            stage: string;
+            /** Fraction */
+            fraction: number;
+        };
+        /** JobUsageOut */
+        JobUsageOut: {
+            /**
+             * Type
+             * @default duration
+             * @constant
+             */
+            type: "duration";
+            /** Seconds */
+            seconds: number;
+            /** Processing Seconds */
+            processing_seconds: number;
         };
         /** LanguageOut */
         LanguageOut: {
@@ -529,6 +831,12 @@ export interface components {
             /** Segments */
             segments: components["schemas"]["SentimentOut"][];
         };
+        /**
+         * Task
+         * @description What to do with the speech: write it down in its language, or in English.
+         * @enum {string}
+         */
+        Task: "transcribe" | "translate";
         /** TextRuleSetList */
         TextRuleSetList: {
             /**
@@ -750,7 +1058,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description Models still loading, or unavailable */
+            /** @description Models still loading or unavailable, or the queue is full */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -814,13 +1122,325 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description Models still loading, or unavailable */
+            /** @description Models still loading or unavailable, or the queue is full */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_jobs_v1_audio_jobs_get: {
+        parameters: {
+            query?: {
+                /** @description Jobs per page, 1 to 100. */
+                limit?: number;
+                /** @description The last job id of the page before. */
+                after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_job_v1_audio_jobs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_create_job_v1_audio_jobs_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Invalid parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The queue is full, or models failed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_job_v1_audio_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description No such job (or another key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_job_v1_audio_jobs__job_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDeleted"];
+                };
+            };
+            /** @description No such job (or another key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_job_result_v1_audio_jobs__job_id__result_get: {
+        parameters: {
+            query?: {
+                /** @description Any response format; default: the one the job was submitted with. */
+                response_format?: components["schemas"]["ResponseFormat"] | null;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The transcript in the requested format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/plain": unknown;
+                    "text/vtt": unknown;
+                    "application/x-subrip": unknown;
+                };
+            };
+            /** @description No such job (or another key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The job has not completed (yet) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_job_v1_audio_jobs__job_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description No such job (or another key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The job has ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    job_events_v1_audio_jobs__job_id__events_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description No such job (or another key's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -988,7 +1608,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Models still loading, or loading failed */
+            /** @description Models still loading, loading failed, or a service down */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -8,6 +8,7 @@ const STAGES: Record<string, string> = {
   queued: 'Waiting for a free worker',
   decoding: 'Reading the audio',
   transcribing: 'Transcribing and finding speakers',
+  diarizing: 'Finding speakers',
   attributing: 'Matching words to speakers',
   post_processing: 'Adding paragraphs and insights',
   done: 'Done',
@@ -29,8 +30,17 @@ function useElapsed(since: number): number {
 /** The running job: stage, a progress bar (indeterminate when the server cannot say), cancel. */
 export const ProgressPanel = forwardRef<
   HTMLHeadingElement,
-  { fileName: string; progress: JobProgress; startedAt: number; partial: PartialSegment[]; onCancel: () => void }
->(function ProgressPanel({ fileName, progress, startedAt, partial, onCancel }, headingRef) {
+  {
+    fileName: string;
+    progress: JobProgress;
+    startedAt: number;
+    partial: PartialSegment[];
+    reconnecting?: boolean;
+    /** Cancel was asked for; the job stops at its next safe point. */
+    cancelling?: boolean;
+    onCancel: () => void;
+  }
+>(function ProgressPanel({ fileName, progress, startedAt, partial, reconnecting = false, cancelling = false, onCancel }, headingRef) {
   const elapsed = useElapsed(startedAt);
   const percent = progress.fraction === null ? null : Math.round(progress.fraction * 100);
   const label = stageLabel(progress.stage);
@@ -68,23 +78,33 @@ export const ProgressPanel = forwardRef<
           {fileSize(progress.loaded ?? 0)} of {fileSize(progress.total)}
         </p>
       ) : null}
+      {reconnecting && (
+        <p className="mt-2 text-sm text-amber-800 dark:text-amber-300" data-testid="reconnecting">
+          The connection dropped; reconnecting. The job goes on on the server.
+        </p>
+      )}
       <p className="sr-only" aria-live="polite">
-        {announced}
+        {reconnecting ? 'Connection lost, reconnecting' : announced}
       </p>
       {partial.length > 0 && (
         <div className="mt-4 max-h-40 overflow-y-auto rounded-lg bg-slate-50 p-3 text-sm text-slate-700 dark:bg-slate-800/60 dark:text-slate-300">
           {partial.map((s, i) => (
-            <p key={i}>
+            <p key={i} data-testid="partial-segment">
               <span className="mr-2 text-slate-500 tabular-nums">{clock(s.start)}</span>
               {s.text}
             </p>
           ))}
         </div>
       )}
-      <div className="mt-5">
-        <Button variant="danger" onClick={onCancel}>
-          Cancel
+      <div className="mt-5 flex flex-wrap items-center gap-3">
+        <Button variant="danger" onClick={onCancel} disabled={cancelling}>
+          {cancelling ? 'Cancelling…' : 'Cancel'}
         </Button>
+        {cancelling && (
+          <p className="text-sm text-slate-600 dark:text-slate-400" role="status">
+            The server stops the job at its next safe point.
+          </p>
+        )}
       </div>
     </Card>
   );

@@ -20,16 +20,27 @@ function when(timestamp: number): string {
     : date.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: date.getFullYear() === today.getFullYear() ? undefined : 'numeric' });
 }
 
-/** Recent jobs, newest first: reopen one, or delete it. */
+/** Whether a job in the list can be opened: a transcript to read, or a job to follow. */
+export function canOpen(job: JobSummary): boolean {
+  return job.status === 'completed' || job.status === 'queued' || job.status === 'in_progress';
+}
+
+/**
+ * Recent jobs, newest first (the server's for this key, joined with this browser's): reopen a
+ * transcript, follow a running job, or delete one. `notice` says when only this browser's list
+ * could be shown.
+ */
 export function RecentJobs({
   jobs,
   activeId,
+  notice,
   onOpen,
   onDelete,
   onNew,
 }: {
   jobs: JobSummary[] | null;
   activeId: string | null;
+  notice?: string | null;
   onOpen: (id: string) => void;
   onDelete: (id: string) => void;
   onNew: () => void;
@@ -44,10 +55,11 @@ export function RecentJobs({
           <PlusIcon width={16} height={16} /> New
         </Button>
       </div>
+      {notice && <p className="text-xs text-amber-800 dark:text-amber-300">{notice}</p>}
       {jobs === null ? (
         <p className="text-sm text-slate-600 dark:text-slate-400">Loading…</p>
       ) : jobs.length === 0 ? (
-        <p className="text-sm text-slate-600 dark:text-slate-400">Your transcripts will appear here. They are kept in this browser.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">Your transcriptions on this server will appear here.</p>
       ) : (
         <ul className="space-y-1" aria-label="Recent transcriptions">
           {jobs.map((job) => (
@@ -56,7 +68,8 @@ export function RecentJobs({
                 type="button"
                 onClick={() => onOpen(job.id)}
                 aria-current={job.id === activeId ? 'true' : undefined}
-                disabled={job.status !== 'completed'}
+                disabled={!canOpen(job)}
+                data-status={job.status}
                 className={cx(
                   'min-w-0 flex-1 rounded-lg px-3 py-2 text-left',
                   job.id === activeId ? 'bg-indigo-50 dark:bg-indigo-950/60' : 'hover:bg-slate-100 dark:hover:bg-slate-800/70',
@@ -70,6 +83,11 @@ export function RecentJobs({
                   {job.speakerCount ? ` · ${job.speakerCount} speaker${job.speakerCount > 1 ? 's' : ''}` : ''}
                   {job.status !== 'completed' && ` · ${STATUS[job.status]}`}
                 </span>
+                {job.status === 'failed' && job.error && (
+                  <span className="mt-0.5 block truncate text-xs text-red-700 dark:text-red-300" title={job.error}>
+                    {job.error}
+                  </span>
+                )}
               </button>
               <button
                 type="button"

@@ -1,8 +1,7 @@
 /**
- * Recent jobs, kept in this browser (IndexedDB): the file's name, when, the options, the result,
- * the speaker names the person chose and (when it fits) the recording itself, so a job reopens
- * with its player. The `JobsRepository` interface is what the UI uses; a server-backed one
- * (GET /v1/audio/jobs with limit/after/has_more) can sit beside this one later and merge in.
+ * What this browser keeps of its jobs (IndexedDB): the file's name, when, the options, the
+ * result, the speaker names the person chose and (when it fits) the recording itself, so a job
+ * reopens with its player. The server's job list (`recent.ts`) is joined with it by job id.
  */
 import type { Transcription } from '../api/client';
 import type { TranscribeOptions } from '../api/transcribe';
@@ -20,13 +19,14 @@ export interface JobSummary {
   duration: number | null;
   speakerCount: number | null;
   error: string | null;
-  /** Where the job lives: this browser today; the server's job list later. */
+  /** Where the summary comes from: the server's job list (joined with this browser's record), or this browser alone. */
   source: 'local' | 'server';
   hasAudio: boolean;
 }
 
 export interface JobRecord extends JobSummary {
-  options: Omit<TranscribeOptions, 'knownSpeakers'> & { knownSpeakerNames: string[] };
+  /** The options chosen here; null for a job this browser did not submit. */
+  options: (Omit<TranscribeOptions, 'knownSpeakers'> & { knownSpeakerNames: string[] }) | null;
   result: Transcription | null;
   speakerNames: Record<string, string>;
 }

@@ -101,6 +101,11 @@ class Database:
                 "The service's database is unavailable; try again shortly."
             ) from None
 
+    def ping(self) -> None:
+        """Raise StorageUnavailable unless the database answers (readiness)."""
+        with self.session() as session:
+            session.execute(text("SELECT 1"))
+
     # --- migrations ---------------------------------------------------------------------
 
     def _alembic_config(self, connection: Any) -> Any:

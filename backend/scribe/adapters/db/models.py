@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Float, Integer, MetaData, String
+from sqlalchemy import Boolean, Date, DateTime, Float, Index, Integer, MetaData, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -74,3 +74,29 @@ class UsageRow(Base):
     audio_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     processing_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JobRow(Base):
+    """One job. ``request``, ``error`` and ``usage`` are JSON text (their shape is the domain's,
+    see ``job_store``)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_owner_created", "owner", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    task: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str | None] = mapped_column(String(100))
+    background: Mapped[bool] = mapped_column(Boolean)
+    request: Mapped[str] = mapped_column(Text)
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    progress_stage: Mapped[str] = mapped_column(String(32))
+    progress_fraction: Mapped[float] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    usage: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean)

@@ -4,7 +4,6 @@ transcript insights."""
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -13,11 +12,12 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from scribe.bootstrap import Services
-from scribe.domain.cancellation import CancelToken
-from scribe.domain.errors import InvalidRequest
-from scribe.domain.options import Task
+from scribe.domain.errors import Cancelled, InvalidRequest
+from scribe.domain.jobs import JobStatus
+from scribe.domain.options import Task, VadChunking
 from scribe.domain.response_format import ResponseFormat
-from scribe.use_cases.options import TranscriptionRequest
+from scribe.use_cases.jobs import error_from
+from scribe.use_cases.options import ReferenceClip, TranscriptionRequest
 
 from .. import formats
 from ..deps import ServicesDep
@@ -28,7 +28,7 @@ from ..schemas import (
     TranscriptionJson,
     TranscriptionVerboseJson,
 )
-from ..streaming import STREAM_HEADERS, TranscriptionStream, run_cancellable
+from ..streaming import STREAM_HEADERS, JobStream, run_cancellable
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["audio"])
@@ -67,7 +67,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     400: {"model": ErrorResponse, "description": "Invalid parameter, or the file is not audio"},
     413: {"model": ErrorResponse, "description": "The file is larger than the server's limit"},
-    503: {"model": ErrorResponse, "description": "Models still loading, or unavailable"},
+    503: {
+        "model": ErrorResponse,
+        "description": "Models still loading or unavailable, or the queue is full",
+    },
 }
 
 
@@ -146,7 +149,7 @@ async def common_fields(
 CommonDep = Annotated[CommonFields, Depends(common_fields)]
 
 
-def _upload(common: CommonFields) -> UploadFile:
+def upload_of(common: CommonFields) -> UploadFile:
     file = common.file
     if file is None or not hasattr(file, "file"):
         raise InvalidRequest(
@@ -157,17 +160,30 @@ def _upload(common: CommonFields) -> UploadFile:
     return file
 
 
-@router.post(
-    "/v1/audio/transcriptions",
-    summary="Transcribe audio, with speakers",
-    description=_TRANSCRIPTIONS,
-    responses=_RESPONSES,
-)
-async def create_transcription(
+@dataclass(frozen=True)
+class TranscriptionExtras:
+    """The fields /v1/audio/transcriptions takes beyond the common ones (jobs take them too)."""
+
+    timestamp_granularities: tuple[str, ...]
+    include: tuple[str, ...]
+    chunking_strategy: VadChunking | None
+    keywords: tuple[str, ...]
+    languages: tuple[str, ...]
+    known_speakers: tuple[ReferenceClip, ...]
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "timestamp_granularities": self.timestamp_granularities,
+            "include": self.include,
+            "chunking_strategy": self.chunking_strategy,
+            "keywords": self.keywords,
+            "languages": self.languages,
+            "known_speakers": self.known_speakers,
+        }
+
+
+async def transcription_extras(
     request: Request,
-    services: ServicesDep,
-    common: CommonDep,
-    stream: Annotated[bool, Form(description="Stream server-sent events.")] = False,
     timestamp_granularities: Annotated[
         list[str] | None,
         Form(alias="timestamp_granularities[]", description="`word` and/or `segment`."),
@@ -204,14 +220,11 @@ async def create_transcription(
             description="2-10 s voice clip per name, as data URLs (`data:audio/wav;base64,...`).",
         ),
     ] = None,
-) -> Response:
-    upload = _upload(common)
+) -> TranscriptionExtras:
     form = await request.form()
     names = with_plain_spelling(known_speaker_names, form, "known_speaker_names")
     references = with_plain_spelling(known_speaker_references, form, "known_speaker_references")
-    transcription = _request(
-        common,
-        Task.TRANSCRIBE,
+    return TranscriptionExtras(
         timestamp_granularities=with_plain_spelling(
             timestamp_granularities, form, "timestamp_granularities"
         ),
@@ -221,6 +234,26 @@ async def create_transcription(
         languages=with_plain_spelling(languages, form, "languages"),
         known_speakers=reference_clips(list(names), list(references)),
     )
+
+
+ExtrasDep = Annotated[TranscriptionExtras, Depends(transcription_extras)]
+
+
+@router.post(
+    "/v1/audio/transcriptions",
+    summary="Transcribe audio, with speakers",
+    description=_TRANSCRIPTIONS,
+    responses=_RESPONSES,
+)
+async def create_transcription(
+    request: Request,
+    services: ServicesDep,
+    common: CommonDep,
+    extras: ExtrasDep,
+    stream: Annotated[bool, Form(description="Stream server-sent events.")] = False,
+) -> Response:
+    upload = upload_of(common)
+    transcription = request_of(common, Task.TRANSCRIBE, **extras.fields())
     return await _respond(request, services, transcription, upload, stream=stream)
 
 
@@ -233,11 +266,13 @@ async def create_transcription(
 async def create_translation(
     request: Request, services: ServicesDep, common: CommonDep
 ) -> Response:
-    upload = _upload(common)
-    return await _respond(request, services, _request(common, Task.TRANSLATE), upload, stream=False)
+    upload = upload_of(common)
+    return await _respond(
+        request, services, request_of(common, Task.TRANSLATE), upload, stream=False
+    )
 
 
-def _request(common: CommonFields, task: Task, **fields: Any) -> TranscriptionRequest:
+def request_of(common: CommonFields, task: Task, **fields: Any) -> TranscriptionRequest:
     return TranscriptionRequest(
         model=common.model,
         task=task,
@@ -265,31 +300,44 @@ async def _respond(
     *,
     stream: bool,
 ) -> Response:
+    """Submit the request as a job and wait for it (or stream its events): one queue bounds
+    every transcription. Every check runs before the upload is queued: a bad model or rule set
+    is a 400 at once; a full queue a 503 with Retry-After."""
     services.warm_up.require_ready()
-    # Every check runs here, before the upload is decoded: a bad model or rule set is a 400 at once.
-    options = await run_in_threadpool(services.options.build, transcription)
-    audio = await run_in_threadpool(services.transcribe.decode, upload.file)
+    caller = getattr(request.state, "caller", None)
+    await run_in_threadpool(services.runner.start)  # (started at startup; apps without lifespan)
+    submission = await run_in_threadpool(
+        services.jobs.submit, caller, transcription, upload.file, background=False
+    )
+    job_id, options = submission.job.id, submission.options
     response_format = transcription.response_format
     if stream:
-        events = TranscriptionStream(services.transcribe, audio, options, response_format)
-        await events.start(request)  # an error before the first event keeps its HTTP status
+        events = JobStream(services.jobs, job_id, options, response_format)
+        try:
+            await events.start(request)  # an error before the first event keeps its HTTP status
+        except BaseException:
+            await run_in_threadpool(services.jobs.discard, job_id)
+            raise
         return StreamingResponse(
             events.events(), media_type="text/event-stream", headers=STREAM_HEADERS
         )
-
-    def work(token: CancelToken) -> str:
-        started = time.perf_counter()
-        transcript = services.transcribe.transcribe(audio, options, cancel=token)
-        log.info(
-            "%s %.1f s of audio with %s in %.1f s (%s, speakers: %s)",
-            options.task.value,
-            audio.duration,
-            options.model,
-            time.perf_counter() - started,
-            response_format.value,
-            "yes" if options.diarize else "no",
-        )
-        return formats.render(transcript, response_format, options)
-
-    body = await run_cancellable(request, work)
+    try:
+        job = await run_cancellable(request, lambda token: services.jobs.wait(job_id, token))
+        if job.status is JobStatus.FAILED and job.error is not None:
+            raise error_from(job.error)
+        if job.status is not JobStatus.COMPLETED:
+            raise Cancelled("The job was cancelled.", code="cancelled")
+        _, transcript, _ = await run_in_threadpool(services.jobs.result, None, job_id)
+    finally:
+        await run_in_threadpool(services.jobs.discard, job_id)
+    log.info(
+        "%s %.1f s of audio with %s in %.1f s (%s, speakers: %s)",
+        options.task.value,
+        transcript.duration,
+        options.model,
+        job.usage.processing_seconds if job.usage else 0.0,
+        response_format.value,
+        "yes" if options.diarize else "no",
+    )
+    body = formats.render(transcript, response_format, options)
     return Response(body, media_type=formats.MEDIA_TYPES[response_format])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,10 @@ from .reconstruction import (
     speaker_count,
 )
 from .segmentation import LocalSegmentation
+from .splitting import SplitSettings, split_mixed_speakers
+
+if TYPE_CHECKING:
+    import torch
 
 #: Audio shorter than this holds no speaker turn worth reporting.
 _MIN_AUDIO_SECONDS = 0.1
@@ -52,6 +57,11 @@ class EmbeddedSettings:
     """A speaker left with less speech than this is a stray and is folded into the others."""
     min_gap: float = 0.0
     """Pauses shorter than this inside one speaker's speech are bridged."""
+    split_threshold: float = 0.6
+    """Pooled similarity below which two halves of one speaker's lone speech are two voices
+    (``splitting.py``; -1 turns the pass off)."""
+    split_min: float = 2.0
+    """Lone speech each half needs before a speaker is split."""
     max_speakers: int = 20
     identify_threshold: float = 0.7
     threads: int = 1
@@ -82,6 +92,8 @@ class EmbeddedDiarizer:
       nearest centroid, one-to-one within a window.
     - **Turns**: per frame, the number of speakers the windows agree on, taken from the most
       active global speakers: overlapped speech gives two turns at once.
+    - **Split**: a speaker whose lone speech holds two voices (segmentation gave two people
+      one local speaker) is split, the second voice going to a known speaker or a new one.
 
     The diarization carries each speaker's centroid as its voiceprint; :meth:`identify` reuses
     it. CPU only, whatever ``SCRIBE_DEVICE`` says. Thread-safe: the loaded models serve
@@ -97,6 +109,7 @@ class EmbeddedDiarizer:
             min_clean=s.min_clean,
             max_speakers=s.max_speakers,
         )
+        self.split_settings = SplitSettings(threshold=s.split_threshold, min_seconds=s.split_min)
         self._models: Lazy[_Models] = Lazy(self._load)
 
     @property
@@ -127,7 +140,8 @@ class EmbeddedDiarizer:
         local = models.segmentation(audio.samples)
         if not local.activity.any():
             return Diarization(())
-        embeddings = self._embed_local(models, audio, local)
+        features = models.encoder.features(audio.samples)
+        embeddings = self._embed_local(models, features, local)
         clusters = cluster_local_speakers(
             embeddings,
             local,
@@ -149,12 +163,21 @@ class EmbeddedDiarizer:
             min_speakers=hints.num_speakers or hints.min_speakers or 1,
             min_speaker_frames=round(self.settings.min_speaker / grid.step),
         )
+        binary, centroids = split_mixed_speakers(
+            binary,
+            grid,
+            int(features.shape[1]),
+            lambda sets: models.encoder.pool(features, sets),
+            clusters.centroids,
+            max_speakers=hints.num_speakers or hints.max_speakers or self.settings.max_speakers,
+            settings=self.split_settings,
+        )
         speaking = [k for k in range(binary.shape[1]) if binary[:, k].any()]
         labels = [f"SPEAKER_{i:02d}" for i in range(len(speaking))]
         turns = binary_to_turns(binary[:, speaking], grid, self.settings.min_gap, labels)
         turns = [_clamp(t, audio.duration) for t in turns]
         voiceprints = {
-            label: tuple(float(v) for v in clusters.centroids[k])
+            label: tuple(float(v) for v in centroids[k])
             for label, k in zip(labels, speaking, strict=True)
         }
         return Diarization(tuple(t for t in turns if t.end > t.start), voiceprints)
@@ -206,9 +229,8 @@ class EmbeddedDiarizer:
         return match_voiceprints(voices, references, self.settings.identify_threshold)
 
     @staticmethod
-    def _embed_local(models: _Models, audio: Audio, local: LocalActivity) -> FloatArray:
+    def _embed_local(models: _Models, features: torch.Tensor, local: LocalActivity) -> FloatArray:
         """``(chunks, local, dim)`` CAM++ embeddings, NaN for local speakers too quiet to embed."""
-        features = models.encoder.features(audio.samples)
         masks = local_frames(local, int(features.shape[1]))
         out = np.full((local.num_chunks, local.num_local, EMBEDDING_SIZE), np.nan, np.float32)
         vectors = models.encoder.pool(features, list(masks.values()))

@@ -1,0 +1,1 @@
+"""Blob stores for job audio and results: a directory on this machine (Redis or S3 may follow)."""

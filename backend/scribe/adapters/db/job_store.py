@@ -1,0 +1,125 @@
+"""``JobStore`` on the database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import and_, delete, or_, select, update
+
+from scribe.domain.jobs import Job, JobError, JobProgress, JobStatus, JobUsage
+from scribe.domain.options import Task
+
+from .database import Database
+from .models import JobRow
+
+
+class SqlJobStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def add(self, job: Job) -> None:
+        with self._db.session() as session:
+            session.add(JobRow(id=job.id, **_columns(job)))
+
+    def get(self, job_id: str) -> Job | None:
+        with self._db.session() as session:
+            row = session.get(JobRow, job_id)
+            return None if row is None else _job(row)
+
+    def save(self, job: Job, *, expect: JobStatus | None = None) -> bool:
+        statement = update(JobRow).where(JobRow.id == job.id).values(**_columns(job))
+        if expect is not None:
+            statement = statement.where(JobRow.status == expect.value)
+        with self._db.session() as session:
+            result = session.execute(statement)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def page(
+        self, owner: str | None, *, limit: int, after: str | None = None
+    ) -> tuple[list[Job], bool]:
+        query = select(JobRow)
+        if owner is not None:
+            query = query.where(JobRow.owner == owner)
+        with self._db.session() as session:
+            if after is not None:
+                cursor = session.get(JobRow, after)
+                if cursor is None or (owner is not None and cursor.owner != owner):
+                    return [], False
+                query = query.where(
+                    or_(
+                        JobRow.created_at < cursor.created_at,
+                        and_(JobRow.created_at == cursor.created_at, JobRow.id < cursor.id),
+                    )
+                )
+            query = query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit + 1)
+            rows = list(session.scalars(query))
+            return [_job(r) for r in rows[:limit]], len(rows) > limit
+
+    def with_status(self, statuses: Sequence[JobStatus]) -> list[Job]:
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(JobRow)
+                .where(JobRow.status.in_([s.value for s in statuses]))
+                .order_by(JobRow.created_at, JobRow.id)
+            )
+            return [_job(r) for r in rows]
+
+    def finished_before(self, moment: datetime, limit: int = 100) -> list[Job]:
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(JobRow)
+                .where(JobRow.finished_at.is_not(None), JobRow.finished_at < moment)
+                .order_by(JobRow.finished_at)
+                .limit(limit)
+            )
+            return [_job(r) for r in rows]
+
+    def delete(self, job_id: str) -> bool:
+        with self._db.session() as session:
+            result = session.execute(delete(JobRow).where(JobRow.id == job_id))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _columns(job: Job) -> dict[str, object]:
+    return {
+        "owner": job.owner,
+        "status": job.status.value,
+        "task": job.task.value,
+        "model": job.model,
+        "background": job.background,
+        "request": json.dumps(dict(job.request)),
+        "callback_url": job.callback_url,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "progress_stage": job.progress.stage,
+        "progress_fraction": job.progress.fraction,
+        "error": None if job.error is None else json.dumps(asdict(job.error)),
+        "usage": None if job.usage is None else json.dumps(asdict(job.usage)),
+        "attempts": job.attempts,
+        "cancel_requested": job.cancel_requested,
+    }
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        id=row.id,
+        owner=row.owner,
+        task=Task(row.task),
+        model=row.model,
+        request=json.loads(row.request),
+        created_at=row.created_at,
+        status=JobStatus(row.status),
+        background=row.background,
+        callback_url=row.callback_url,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        progress=JobProgress(row.progress_stage, row.progress_fraction),
+        error=None if row.error is None else JobError(**json.loads(row.error)),
+        usage=None if row.usage is None else JobUsage(**json.loads(row.usage)),
+        attempts=row.attempts,
+        cancel_requested=row.cancel_requested,
+    )

@@ -1,0 +1,1 @@
+"""Job queues and event streams: in this process (one machine); Celery and Redis may follow."""

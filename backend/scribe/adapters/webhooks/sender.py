@@ -1,0 +1,283 @@
+"""``StandardWebhookSender``: job callbacks signed per Standard Webhooks, sent with httpx.
+
+Each event is one JSON body ``{"type", "timestamp", "data"}`` with a unique ``webhook-id``
+(``msg_...``, the same on every retry so receivers can drop duplicates), a ``webhook-timestamp``
+of the attempt, and ``webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from standardwebhooks import Webhook
+
+from scribe import __version__
+from scribe.domain.errors import InvalidRequest
+
+from .secret import signing_secret
+from .url_guard import (
+    IPAddress,
+    Resolver,
+    addresses_of,
+    check_addresses,
+    check_url,
+    parse_url,
+    system_resolver,
+)
+
+if TYPE_CHECKING:
+    from scribe.config import Settings
+
+log = logging.getLogger("scribe.webhooks")
+
+# Retried: the receiver is down, overloaded or timed out. Any other 4xx (and a redirect, which
+# is not followed) is the receiver saying no: retrying would get the same answer.
+_RETRY_STATUSES = frozenset({408, 429})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently one event is sent."""
+
+    max_attempts: int = 8
+    backoff_seconds: float = 2.0
+    backoff_max_seconds: float = 600.0
+    timeout_seconds: float = 10.0
+
+    def delay(self, retry: int, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``retry`` (1 is the first): doubling from
+        ``backoff_seconds``, capped, with "equal jitter" (between half and all of it) so that
+        many callbacks failing together do not all come back at the same moment."""
+        ceiling = min(self.backoff_max_seconds, self.backoff_seconds * 2.0 ** min(retry - 1, 60))
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class _Permanent(Exception):
+    """An attempt failed in a way that another attempt would not change."""
+
+
+class _Transient(Exception):
+    """An attempt failed in a way that a later attempt may not; ``retry_after`` from the receiver."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StandardWebhookSender:
+    """The ``WebhookSender`` port: checks callback URLs, signs and delivers events with retries."""
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        allow_private: bool = False,
+        policy: RetryPolicy | None = None,
+        resolver: Resolver = system_resolver,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._webhook = Webhook(secret)
+        self._allow_private = allow_private
+        self._policy = policy or RetryPolicy()
+        self._resolver = resolver
+        self._transport = transport  # tests: an httpx.MockTransport
+        self._rng = rng or random.Random()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StandardWebhookSender:
+        """The sender the settings describe; makes the data directory's secret if none is set."""
+        secret, _ = signing_secret(settings)
+        return cls(
+            secret,
+            allow_private=settings.callback_allow_private,
+            policy=RetryPolicy(
+                max_attempts=settings.webhook_max_attempts,
+                backoff_seconds=settings.webhook_backoff_seconds,
+                backoff_max_seconds=settings.webhook_backoff_max_seconds,
+                timeout_seconds=settings.webhook_timeout_seconds,
+            ),
+        )
+
+    def check_url(self, url: str) -> None:
+        """Raise ``InvalidRequest`` (param ``callback_url``) unless the URL may be called.
+
+        Resolves the host name with the system resolver, which blocks: call it from a worker
+        thread (a sync route), not on the event loop.
+        """
+        check_url(url, allow_private=self._allow_private, resolver=self._resolver)
+
+    async def deliver(self, url: str, event_type: str, data: Mapping[str, Any]) -> bool:
+        """Send one event until a 2xx answer (True) or the retries run out (False)."""
+        msg_id = f"msg_{uuid.uuid4().hex}"
+        where = f"webhook {msg_id} ({event_type}) to {_shown(url)}"
+        try:
+            target = parse_url(url)
+            body = json.dumps(
+                {"type": event_type, "timestamp": _iso_now(), "data": dict(data)},
+                separators=(",", ":"),
+                ensure_ascii=False,
+            )
+        except (InvalidRequest, TypeError, ValueError) as exc:
+            log.error("%s not sent: %s", where, exc)
+            return False
+        try:
+            return await self._deliver(target, msg_id, body, where)
+        except Exception:  # a bug must not take the job down with it
+            log.exception("%s: unexpected error; giving up", where)
+            return False
+
+    async def _deliver(self, url: httpx.URL, msg_id: str, body: str, where: str) -> bool:
+        policy = self._policy
+        async with httpx.AsyncClient(
+            transport=self._transport,
+            follow_redirects=False,
+            trust_env=False,  # a proxy from the environment would bypass the address checks
+            timeout=policy.timeout_seconds,
+        ) as client:
+            for attempt in range(1, policy.max_attempts + 1):
+                try:
+                    async with asyncio.timeout(policy.timeout_seconds):
+                        status = await self._attempt(client, url, msg_id, body)
+                except _Permanent as exc:
+                    log.error("%s: attempt %d failed, not retried: %s", where, attempt, exc)
+                    return False
+                except (_Transient, httpx.HTTPError, OSError, TimeoutError) as exc:
+                    reason = str(exc) or type(exc).__name__
+                    if attempt == policy.max_attempts:
+                        log.error("%s: attempt %d failed (%s); giving up", where, attempt, reason)
+                        return False
+                    wait = policy.delay(attempt, self._rng)
+                    if isinstance(exc, _Transient) and exc.retry_after is not None:
+                        wait = max(wait, exc.retry_after)  # the receiver knows best
+                    wait = min(wait, policy.backoff_max_seconds)
+                    log.warning(
+                        "%s: attempt %d failed (%s); retrying in %.2f s",
+                        where,
+                        attempt,
+                        reason,
+                        wait,
+                    )
+                    await asyncio.sleep(wait)
+                else:
+                    log.info("%s: delivered (HTTP %d, attempt %d)", where, status, attempt)
+                    return True
+        return False
+
+    async def _attempt(
+        self, client: httpx.AsyncClient, url: httpx.URL, msg_id: str, body: str
+    ) -> int:
+        """One attempt: resolve and check the host again, then POST to an address just checked
+        (not to the name, which could resolve elsewhere by the time httpx connects)."""
+        try:
+            addresses = await asyncio.to_thread(addresses_of, url, self._resolver)
+        except InvalidRequest as exc:  # DNS failed: it may answer next time
+            raise _Transient(exc.message) from None
+        try:
+            check_addresses(addresses, self._allow_private)
+        except InvalidRequest as exc:
+            raise _Permanent(exc.message) from None
+        now = int(time.time())
+        headers = {
+            "content-type": "application/json",
+            "user-agent": f"scribe/{__version__} (webhooks)",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(now),
+            "webhook-signature": self._webhook.sign(msg_id, datetime.fromtimestamp(now, UTC), body),
+        }
+        content = body.encode("utf-8")
+        response = await _post_first_reachable(client, url, addresses, headers, content)
+        status = response.status_code
+        if 200 <= status < 300:
+            return status
+        if 300 <= status < 400:
+            raise _Permanent(f"HTTP {status}: redirects are not followed")
+        if status >= 500 or status in _RETRY_STATUSES:
+            raise _Transient(f"HTTP {status}", _retry_after(response.headers.get("retry-after")))
+        raise _Permanent(f"HTTP {status}")
+
+
+async def _post_first_reachable(
+    client: httpx.AsyncClient,
+    url: httpx.URL,
+    addresses: Sequence[IPAddress],
+    headers: dict[str, str],
+    content: bytes,
+) -> httpx.Response:
+    """POST to each address in turn until one accepts the connection (a host with an IPv6
+    address but no IPv6 route still works over IPv4)."""
+    for index, address in enumerate(addresses):
+        request = pinned_request(client, url, address, headers, content)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.ConnectError:
+            if index == len(addresses) - 1:
+                raise
+            continue
+        await response.aclose()  # the answer's body is not needed, and may be large
+        return response
+    raise httpx.ConnectError(f"no address to connect to for {url.host}")
+
+
+def pinned_request(
+    client: httpx.AsyncClient,
+    url: httpx.URL,
+    address: IPAddress,
+    headers: Mapping[str, str],
+    content: bytes,
+) -> httpx.Request:
+    """A POST to ``address`` that the receiver sees as one to ``url``: the Host header, and for
+    https the TLS server name (SNI and certificate check), stay the URL's host name."""
+    extensions: dict[str, Any] = {}
+    if url.scheme == "https":
+        extensions["sni_hostname"] = url.raw_host.decode("ascii")
+    return client.build_request(
+        "POST",
+        url.copy_with(host=str(address)),
+        headers={**headers, "host": url.netloc.decode("ascii")},
+        content=content,
+        extensions=extensions,
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (a number of seconds or an HTTP date), None if absent."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _iso_now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _shown(url: str) -> str:
+    """The URL for logs: no credentials and no query string (either may hold a token)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return "an invalid URL"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"

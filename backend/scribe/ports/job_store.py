@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from scribe.domain.jobs import Job, JobStatus
+
+
+class JobStore(Protocol):
+    """Durable job records (the database of keys and usage: SQLite, or PostgreSQL)."""
+
+    def add(self, job: Job) -> None:
+        """Store a new job."""
+        ...
+
+    def get(self, job_id: str) -> Job | None: ...
+
+    def save(self, job: Job, *, expect: JobStatus | None = None) -> bool:
+        """Replace the stored job with ``job``. With ``expect``, only if the stored one still
+        has that status (compare-and-set: a cancel and a finishing worker cannot both win);
+        False when it did not (or the job is gone)."""
+        ...
+
+    def page(
+        self, owner: str | None, *, limit: int, after: str | None = None
+    ) -> tuple[list[Job], bool]:
+        """Jobs newest first (``owner`` None: everyone's), starting after the job ``after``;
+        and whether more follow."""
+        ...
+
+    def with_status(self, statuses: Sequence[JobStatus]) -> list[Job]:
+        """Every job in one of these statuses, oldest first (recovery at startup)."""
+        ...
+
+    def finished_before(self, moment: datetime, limit: int = 100) -> list[Job]:
+        """Finished jobs whose ``finished_at`` is before ``moment`` (retention)."""
+        ...
+
+    def delete(self, job_id: str) -> bool: ...

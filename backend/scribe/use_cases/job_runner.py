@@ -1,0 +1,416 @@
+"""JobRunner: takes queued jobs and runs them, a bounded number at a time.
+
+Each of its ``slots`` threads takes the next job id from the queue, decodes the spooled upload,
+transcribes it (publishing progress and segments as events), stores the result and ends the job.
+A monitor thread passes cancellations made by other processes (``scribe jobs cancel``) to the
+running jobs, and sweeps out jobs older than the retention time. At start, ``recover`` puts back
+what a previous process left: queued jobs are queued again, interrupted ones run again (a job
+whose runs keep killing the process fails after ``max_attempts``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from scribe.domain.cancellation import CancelToken
+from scribe.domain.errors import Cancelled, ScribeError
+from scribe.domain.jobs import Job, JobError, JobProgress, JobStatus, JobUsage
+from scribe.domain.transcript import Segment
+from scribe.domain.transcript_codec import segment_to_dict, transcript_to_dict
+from scribe.ports.blob_store import BlobStore
+from scribe.ports.job_events import JobEvents
+from scribe.ports.job_queue import JobQueue
+from scribe.ports.job_store import JobStore
+from scribe.ports.webhooks import WebhookSender
+
+from .job_requests import request_from_dict
+from .jobs import (
+    Cancellations,
+    RunTimes,
+    audio_key,
+    result_key,
+    terminal_event_type,
+    utc_now,
+)
+from .options import OptionsBuilder
+from .transcribe import TranscribeAudio
+
+log = logging.getLogger(__name__)
+
+# A job's progress is written to its record at most this often (events carry every step).
+PROGRESS_WRITE_SECONDS = 1.0
+MONITOR_SECONDS = 1.0
+QUEUE_POLL_SECONDS = 0.5
+SERVER_RESTARTED = "The server restarted while this synchronous request was waiting or running."
+
+
+class _JobSink:
+    """The use case's ProgressSink for one job: events for every step, the record now and then."""
+
+    def __init__(self, runner: JobRunner, job: Job, final_decoded: bool) -> None:
+        self._runner = runner
+        self.job = job
+        self._final_decoded = final_decoded  # no diarization: decoded segments are final
+        self._written = 0.0
+
+    def _publish(self, type_: str, data: Mapping[str, Any]) -> None:
+        self._runner.events.publish(self.job.id, type_, data, run=self.job.attempts)
+
+    def on_segment(self, segment: Segment) -> None:
+        self._publish(
+            "segment.decoded", {"segment": segment_to_dict(segment), "final": self._final_decoded}
+        )
+
+    def on_attributed(self, segment: Segment) -> None:
+        self._publish("segment.attributed", {"segment": segment_to_dict(segment), "final": True})
+
+    def on_progress(self, fraction: float, stage: str) -> None:
+        progress = JobProgress(stage, round(min(1.0, max(0.0, fraction)), 4))
+        self._publish("job.progress", {"stage": progress.stage, "fraction": progress.fraction})
+        now = time.monotonic()
+        if now - self._written >= PROGRESS_WRITE_SECONDS or stage != self.job.progress.stage:
+            self._written = now
+            self.job = self.job.advance(progress)
+            self._runner.store.save(self.job, expect=JobStatus.IN_PROGRESS)
+
+
+class _Callbacks:
+    """Delivers webhooks from an event loop of its own (the sender is async; runners are
+    threads)."""
+
+    def __init__(self, sender: WebhookSender) -> None:
+        self._sender = sender
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="callbacks", daemon=True).start()
+                self._loop = loop
+            return self._loop
+
+    def send(self, url: str, event_type: str, data: Mapping[str, Any]) -> None:
+        coroutine: Coroutine[Any, Any, bool] = self._sender.deliver(url, event_type, data)
+        asyncio.run_coroutine_threadsafe(coroutine, self._running_loop())
+
+    def close(self) -> None:
+        with self._lock:
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._loop = None
+
+
+class JobRunner:
+    """Runs queued jobs in ``slots`` threads."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        queue: JobQueue,
+        blobs: BlobStore,
+        events: JobEvents,
+        options: OptionsBuilder,
+        transcribe: TranscribeAudio,
+        *,
+        slots: int = 1,
+        max_attempts: int = 3,
+        retention: timedelta = timedelta(hours=24),
+        webhooks: WebhookSender | None = None,
+        describe: Callable[[Job], Mapping[str, Any]] | None = None,
+        on_finished: Callable[[Job], None] | None = None,
+        is_ready: Callable[[], bool] = lambda: True,
+        cancellations: Cancellations | None = None,
+        run_times: RunTimes | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        sweep_seconds: float = 300.0,
+        consume: bool = True,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.blobs = blobs
+        self.events = events
+        self._options = options
+        self._transcribe = transcribe
+        self.slots = max(1, slots)
+        self._max_attempts = max(1, max_attempts)
+        self._retention = retention
+        self._callbacks = _Callbacks(webhooks) if webhooks is not None else None
+        self._describe = describe or (lambda job: {"id": job.id, "status": job.status.value})
+        self._on_finished = on_finished
+        self._is_ready = is_ready
+        self.cancellations = cancellations or Cancellations()
+        self.run_times = run_times or RunTimes()
+        self._clock = clock
+        self._sweep_seconds = sweep_seconds
+        # False where a broker delivers the jobs (Celery workers call ``run``; API nodes run
+        # nothing): no slot threads and no recovery, which is the broker's; the monitor stays.
+        self.consume = consume
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._starting = threading.Lock()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Recover what a previous process left, then start the worker and monitor threads."""
+        with self._starting:
+            if self._threads:
+                return
+            self._stop.clear()
+            if self.consume:
+                self.recover()
+            self._spawn()
+
+    def _spawn(self) -> None:
+        for index in range(self.slots if self.consume else 0):
+            thread = threading.Thread(target=self._work, name=f"job-slot-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        monitor = threading.Thread(target=self._monitor, name="job-monitor", daemon=True)
+        monitor.start()
+        self._threads.append(monitor)
+        if self.consume:
+            log.info("job runner: %d slot(s), queue of %d", self.slots, self.queue.capacity)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking jobs; running ones are cancelled back into the queue's care (they are
+        re-queued at the next start, as after a crash)."""
+        self._stop.set()
+        for job_id in self.cancellations.running():
+            self.cancellations.cancel(job_id, "The server is shutting down.")
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads = []
+        if self._callbacks is not None:
+            self._callbacks.close()
+
+    def recover(self) -> None:
+        """Queue again what was queued; run again what was running (counting attempts)."""
+        requeued = failed = 0
+        began = self._clock()
+        for job in self.store.with_status([JobStatus.IN_PROGRESS, JobStatus.QUEUED]):
+            if job.created_at >= began or job.id in self.cancellations.running():
+                continue  # submitted to this process (one started without a lifespan)
+            if not job.background:
+                # Its client's connection died with the old process: nobody waits for it.
+                self._end(job, error=ScribeError(SERVER_RESTARTED, code="server_restarted"))
+                failed += 1
+                continue
+            if job.status is JobStatus.IN_PROGRESS:
+                if job.attempts >= self._max_attempts:
+                    self._end(job, error=self._too_many_attempts(job))
+                    failed += 1
+                    continue
+                job = job.requeue()
+                if not self.store.save(job, expect=JobStatus.IN_PROGRESS):
+                    continue
+            self.queue.put(job.id, force=True)
+            requeued += 1
+        if requeued or failed:
+            log.info("recovery: %d job(s) queued again, %d failed", requeued, failed)
+
+    # --- work ---------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            if not self._is_ready():
+                self._stop.wait(QUEUE_POLL_SECONDS)
+                continue
+            job_id = self.queue.get(QUEUE_POLL_SECONDS)
+            if job_id is None:
+                continue
+            try:
+                self.run(job_id)
+            except Exception:
+                log.exception("job %s: the runner failed", job_id)
+
+    def run(self, job_id: str, *, resume_interrupted: bool = False) -> Job | None:
+        """Run one job (if it is still queued); its final record. A job submitted to this
+        process runs in its request's context (its request id, its admission).
+
+        The one way a job runs, for this runner's slots and for a broker's workers. With
+        ``resume_interrupted`` (the caller knows that nobody runs it: a worker holding its
+        lease), a job left in progress by a dead process runs again, counting the attempt."""
+        context = self.cancellations.take_context(job_id)
+        if context is not None:
+            return context.run(self._run, job_id, resume_interrupted)
+        return self._run(job_id, resume_interrupted)
+
+    def _resume(self, job: Job) -> Job | None:
+        """A job whose process died while running it: queued again, or failed after
+        ``max_attempts``; None when another process changed it meanwhile."""
+        if job.attempts >= self._max_attempts:
+            self._end(job, error=self._too_many_attempts(job))
+            return None
+        requeued = job.requeue()
+        if not self.store.save(requeued, expect=JobStatus.IN_PROGRESS):
+            return None
+        log.info("job %s: its worker stopped while running it; running it again", job.id)
+        return requeued
+
+    @staticmethod
+    def _too_many_attempts(job: Job) -> ScribeError:
+        return ScribeError(
+            f"The job was interrupted {job.attempts} times (the server stopped while running "
+            "it); it is not tried again.",
+            code="too_many_attempts",
+        )
+
+    def _run(self, job_id: str, resume_interrupted: bool = False) -> Job | None:
+        job = self.store.get(job_id)
+        if job is not None and job.status is JobStatus.IN_PROGRESS and resume_interrupted:
+            job = self._resume(job)
+        if job is None or job.status is not JobStatus.QUEUED:
+            return None  # cancelled or deleted while it waited
+        if job.cancel_requested:
+            return self._end(job, cancelled=True)
+        started = job.start(self._clock())
+        if not self.store.save(started, expect=JobStatus.QUEUED):
+            return None
+        token = CancelToken()
+        self.cancellations.register(job_id, token)
+        began = time.monotonic()
+        audio_seconds = 0.0
+        sink = _JobSink(self, started, final_decoded=True)
+        self.events.publish(
+            job_id, "job.in_progress", {"attempt": started.attempts}, run=started.attempts
+        )
+        try:
+            sink.on_progress(0.0, "decoding")
+            with self.blobs.open(audio_key(job_id)) as upload:
+                audio = self._transcribe.decode(upload)
+            audio_seconds = audio.duration
+            token.raise_if_cancelled()
+            options = self._options.build(request_from_dict(job.request))
+            sink = _JobSink(self, sink.job, final_decoded=not options.diarize)
+            transcript = self._transcribe.transcribe(audio, options, sink, token)
+            self.blobs.put_bytes(
+                result_key(job_id), json.dumps(transcript_to_dict(transcript)).encode()
+            )
+            usage = JobUsage(audio_seconds, round(time.monotonic() - began, 3))
+            return self._end(sink.job, usage=usage)
+        except Cancelled:
+            if self._stop.is_set() and job.background and not self._cancel_asked(job_id):
+                # Shutting down: back to the queue for the next start (as after a crash).
+                current = self.store.get(job_id)
+                if current is not None and current.status is JobStatus.IN_PROGRESS:
+                    self.store.save(current.requeue(), expect=JobStatus.IN_PROGRESS)
+                log.info(
+                    "job %s interrupted by the shutdown; it runs again at the next start", job_id
+                )
+                return None
+            return self._end(sink.job, cancelled=True, usage=self._usage(audio_seconds, began))
+        except ScribeError as exc:
+            return self._end(sink.job, error=exc, usage=self._usage(audio_seconds, began))
+        except Exception:
+            log.exception("job %s failed", job_id)
+            error = ScribeError("The server failed unexpectedly; see its log.")
+            return self._end(sink.job, error=error, usage=self._usage(audio_seconds, began))
+        finally:
+            self.cancellations.unregister(job_id)
+            self.run_times.record(time.monotonic() - began)
+
+    def _cancel_asked(self, job_id: str) -> bool:
+        job = self.store.get(job_id)
+        return job is None or job.cancel_requested
+
+    @staticmethod
+    def _usage(audio_seconds: float, began: float) -> JobUsage | None:
+        if not audio_seconds:
+            return None
+        return JobUsage(audio_seconds, round(time.monotonic() - began, 3))
+
+    def _end(
+        self,
+        job: Job,
+        *,
+        usage: JobUsage | None = None,
+        error: ScribeError | None = None,
+        cancelled: bool = False,
+    ) -> Job:
+        """Record how the job ended, tell its followers and its callback, record usage."""
+        now = self._clock()
+        current = self.store.get(job.id) or job
+        if current.status.terminal:
+            return current
+        if cancelled or (error is None and usage is None):
+            ended = current.cancel(now)
+            if usage is not None:
+                ended = replace(ended, usage=usage)
+        elif error is not None:
+            ended = current.fail(now, JobError.of(error), usage)
+        else:
+            assert usage is not None
+            ended = current.complete(now, usage)
+        if not self.store.save(ended, expect=current.status):
+            return self.store.get(job.id) or ended
+        data: dict[str, Any] = {}
+        if ended.error is not None:
+            data["error"] = {
+                "kind": ended.error.kind,
+                "message": ended.error.message,
+                "code": ended.error.code,
+                "param": ended.error.param,
+            }
+        self.events.publish(job.id, terminal_event_type(ended.status), data, run=ended.attempts)
+        log.info("job %s %s", job.id, ended.status.value)
+        if ended.callback_url and self._callbacks is not None:
+            try:
+                self._callbacks.send(
+                    ended.callback_url,
+                    f"audio.job.{ended.status.value}",
+                    self._describe(ended),
+                )
+            except Exception:
+                log.exception("job %s: could not schedule its callback", job.id)
+        if self._on_finished is not None:
+            try:
+                self._on_finished(ended)
+            except Exception:
+                log.exception("job %s: recording its usage failed", job.id)
+        return ended
+
+    # --- monitor ------------------------------------------------------------------------
+
+    def _monitor(self) -> None:
+        last_sweep = 0.0
+        while not self._stop.wait(MONITOR_SECONDS):
+            try:
+                for job_id in self.cancellations.running():
+                    job = self.store.get(job_id)
+                    if job is None or job.cancel_requested:
+                        self.cancellations.cancel(job_id, "The job was cancelled.")
+                if time.monotonic() - last_sweep >= self._sweep_seconds:
+                    last_sweep = time.monotonic()
+                    self.sweep()
+            except Exception:
+                log.exception("job monitor failed (trying again)")
+
+    def sweep(self) -> int:
+        """Delete jobs (record, audio, result, events) that ended more than the retention
+        time ago; how many."""
+        cutoff = self._clock() - self._retention
+        count = 0
+        while True:
+            batch = self.store.finished_before(cutoff)
+            if not batch:
+                break
+            for job in batch:
+                self.blobs.delete_prefix(job.id)
+                self.events.forget(job.id)
+                self.store.delete(job.id)
+                count += 1
+        if count:
+            log.info("retention: %d job(s) older than %s deleted", count, self._retention)
+        return count

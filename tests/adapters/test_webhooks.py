@@ -1,0 +1,554 @@
+"""Job callbacks: Standard Webhooks signatures, delivery with retries to a real local HTTP
+server, and the URL guard against server-side request forgery."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
+import socket
+import stat
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import ValidationError
+from standardwebhooks import Webhook
+
+from scribe.adapters.webhooks import sender as sender_module
+from scribe.adapters.webhooks.secret import (
+    load_or_create_secret,
+    new_secret,
+    secret_path,
+    validate_secret,
+)
+from scribe.adapters.webhooks.sender import RetryPolicy, StandardWebhookSender
+from scribe.adapters.webhooks.url_guard import check_url
+from scribe.config import Settings
+from scribe.domain.errors import ConfigurationError, InvalidRequest
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+FAST = RetryPolicy(
+    max_attempts=3, backoff_seconds=0.01, backoff_max_seconds=0.05, timeout_seconds=2
+)
+
+
+def spec_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
+    """The spec's algorithm, written out independently of the library."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+# --- a real HTTP receiver -----------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+@dataclass
+class Receiver:
+    """A local HTTP server that answers each POST with the next scripted reply."""
+
+    port: int
+    replies: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    delay: float = 0.0
+
+    def url(self, path: str = "/hook", host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(port=0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            state.received.append(
+                Received(
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    time.monotonic(),
+                )
+            )
+            if state.delay:
+                time.sleep(state.delay)
+            status, headers = state.replies.pop(0) if state.replies else (200, {})
+            try:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the sender gave up waiting (the timeout test)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def local_sender(policy: RetryPolicy = FAST, **kwargs: Any) -> StandardWebhookSender:
+    return StandardWebhookSender(SECRET, allow_private=True, policy=policy, **kwargs)
+
+
+def deliver(sender: StandardWebhookSender, url: str, data: dict[str, Any] | None = None) -> bool:
+    return asyncio.run(sender.deliver(url, "job.completed", data or {"id": "job_1"}))
+
+
+# --- signing --------------------------------------------------------------------------------------
+
+
+def test_library_signs_the_spec_test_vector() -> None:
+    # The test vector published with the Standard Webhooks spec (and its reference libraries).
+    msg_id, timestamp, body = "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}'
+    expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    signed = Webhook(SECRET).sign(msg_id, datetime.fromtimestamp(timestamp, UTC), body)
+    assert signed == expected
+    assert spec_signature(SECRET, msg_id, str(timestamp), body.encode()) == expected
+
+
+def test_a_callback_arrives_signed(receiver: Receiver) -> None:
+    data = {"id": "job_1", "status": "completed", "text": "héllo"}
+    assert deliver(local_sender(), receiver.url(), data) is True
+
+    [got] = receiver.received
+    headers = got.headers
+    assert headers["content-type"] == "application/json"
+    assert headers["webhook-id"].startswith("msg_")
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
+    assert headers["webhook-signature"] == spec_signature(
+        SECRET, headers["webhook-id"], headers["webhook-timestamp"], got.body
+    )
+    payload = Webhook(SECRET).verify(got.body, headers)  # raises if the signature is wrong
+    assert payload["type"] == "job.completed"
+    assert payload["data"] == data
+    assert datetime.fromisoformat(payload["timestamp"]).tzinfo is not None
+
+
+def test_a_wrong_secret_does_not_verify(receiver: Receiver) -> None:
+    assert deliver(local_sender(), receiver.url()) is True
+    [got] = receiver.received
+    from standardwebhooks import WebhookVerificationError
+
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(got.body, got.headers)
+
+
+def test_each_event_has_its_own_id(receiver: Receiver) -> None:
+    sender = local_sender()
+    assert deliver(sender, receiver.url()) and deliver(sender, receiver.url())
+    ids = {r.headers["webhook-id"] for r in receiver.received}
+    assert len(ids) == 2
+
+
+# --- retries --------------------------------------------------------------------------------------
+
+
+def test_a_500_is_retried_with_the_same_id_then_succeeds(receiver: Receiver) -> None:
+    receiver.replies = [(500, {}), (200, {})]
+    assert deliver(local_sender(), receiver.url()) is True
+    first, second = receiver.received
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert first.body == second.body
+    for got in (first, second):
+        Webhook(SECRET).verify(got.body, got.headers)
+
+
+def test_a_400_is_not_retried(receiver: Receiver) -> None:
+    receiver.replies = [(400, {}), (200, {})]
+    assert deliver(local_sender(), receiver.url()) is False
+    assert len(receiver.received) == 1
+
+
+def test_gives_up_after_the_schedule(receiver: Receiver, caplog: pytest.LogCaptureFixture) -> None:
+    receiver.replies = [(503, {})] * 10
+    assert deliver(local_sender(), receiver.url("/hook?token=s3cret")) is False
+    assert len(receiver.received) == FAST.max_attempts
+    assert "giving up" in caplog.text
+    assert "retrying in" in caplog.text
+    assert "s3cret" not in caplog.text  # query strings may hold tokens: not logged
+
+
+def test_429_waits_as_long_as_retry_after_says(receiver: Receiver) -> None:
+    policy = RetryPolicy(max_attempts=2, backoff_seconds=0.01, backoff_max_seconds=5)
+    receiver.replies = [(429, {"retry-after": "1"}), (200, {})]
+    assert deliver(local_sender(policy), receiver.url()) is True
+    first, second = receiver.received
+    assert second.at - first.at >= 0.95
+
+
+def test_retry_after_is_capped_by_the_longest_backoff(receiver: Receiver) -> None:
+    receiver.replies = [(503, {"retry-after": "3600"}), (200, {})]
+    started = time.monotonic()
+    assert deliver(local_sender(), receiver.url()) is True
+    assert time.monotonic() - started < 2
+
+
+def test_redirects_are_not_followed(receiver: Receiver) -> None:
+    receiver.replies = [(307, {"location": receiver.url("/elsewhere")})]
+    assert deliver(local_sender(), receiver.url()) is False
+    assert [r.path for r in receiver.received] == ["/hook"]
+
+
+def test_a_slow_receiver_times_out_and_is_retried(receiver: Receiver) -> None:
+    receiver.delay = 0.5
+    policy = RetryPolicy(max_attempts=2, backoff_seconds=0.01, timeout_seconds=0.2)
+    started = time.monotonic()
+    assert deliver(local_sender(policy), receiver.url()) is False
+    assert len(receiver.received) == 2
+    assert time.monotonic() - started < 3  # two attempts cut at 0.2 s, not left to run
+
+
+def test_connection_refused_is_retried_then_false() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    calls: list[str] = []
+
+    def resolver(host: str, port: int) -> Sequence[str]:
+        calls.append(host)
+        return ["127.0.0.1"]
+
+    sender = local_sender(resolver=resolver)
+    assert deliver(sender, f"http://refused.test:{port}/") is False
+    assert len(calls) == FAST.max_attempts  # resolved (and checked) again before every attempt
+
+
+def test_bad_urls_and_data_return_false_without_raising() -> None:
+    sender = local_sender()
+    assert deliver(sender, "ftp://example.com/") is False
+    assert asyncio.run(sender.deliver("http://127.0.0.1:1/", "x", {"bad": object()})) is False
+
+
+# --- delivery goes to the address that was checked ----------------------------------------------
+
+
+def test_delivery_connects_to_the_checked_address_with_the_host_name(receiver: Receiver) -> None:
+    # hooks.invalid resolves nowhere in real DNS: the request can only arrive if the sender
+    # connected to the address our resolver gave, while telling the server the name.
+    sender = local_sender(resolver=lambda host, port: ["127.0.0.1"])
+    assert deliver(sender, receiver.url(host="hooks.invalid")) is True
+    [got] = receiver.received
+    assert got.headers["host"] == f"hooks.invalid:{receiver.port}"
+    Webhook(SECRET).verify(got.body, got.headers)
+
+
+def test_dns_rebinding_is_caught_at_delivery(receiver: Receiver) -> None:
+    answers = iter([["93.184.216.34"], ["127.0.0.1"], ["127.0.0.1"]])
+    sender = StandardWebhookSender(SECRET, policy=FAST, resolver=lambda host, port: next(answers))
+    url = receiver.url(host="rebind.invalid")
+    sender.check_url(url)  # public when the job is submitted
+    assert deliver(sender, url) is False  # loopback when the callback goes out
+    assert receiver.received == []
+
+
+def test_https_keeps_the_host_name_for_tls() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    sender = StandardWebhookSender(
+        SECRET,
+        policy=FAST,
+        resolver=lambda host, port: ["2606:4700::1", "93.184.216.34"],
+        transport=httpx.MockTransport(handler),
+    )
+    assert deliver(sender, "https://user:pw@hooks.example.com/cb?x=1") is True
+    [request] = seen
+    assert request.url.host == "2606:4700::1"
+    assert (request.url.scheme, request.url.port) == ("https", None)  # None: the default, 443
+    assert request.url.query == b"x=1"
+    assert request.headers["host"] == "hooks.example.com"
+    assert request.headers["authorization"].startswith("Basic ")
+    assert request.extensions["sni_hostname"] == "hooks.example.com"
+
+
+def test_the_next_address_is_tried_when_one_refuses_connections() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.host)
+        if request.url.host == "2606:4700::1":
+            raise httpx.ConnectError("network unreachable", request=request)
+        return httpx.Response(200)
+
+    sender = StandardWebhookSender(
+        SECRET,
+        policy=FAST,
+        resolver=lambda host, port: ["2606:4700::1", "93.184.216.34"],
+        transport=httpx.MockTransport(handler),
+    )
+    assert deliver(sender, "https://hooks.example.com/") is True
+    assert seen == ["2606:4700::1", "93.184.216.34"]
+
+
+# --- the URL guard --------------------------------------------------------------------------------
+
+REFUSED = [
+    ("http://127.0.0.1/hook", "loopback"),
+    ("http://localhost:8080/hook", "loopback"),
+    ("http://[::1]/hook", "loopback"),
+    ("http://10.0.0.5/hook", "private"),
+    ("http://172.16.3.4/hook", "private"),
+    ("http://192.168.1.10/hook", "private"),
+    ("http://[fc00::1]/hook", "private"),
+    ("http://[fd12:3456::1]/hook", "private"),
+    ("http://169.254.169.254/latest/meta-data/", "metadata"),
+    ("http://169.254.10.1/", "link-local"),
+    ("http://[fe80::1]/", "link-local"),
+    ("http://0.0.0.0:8000/", "unspecified"),
+    ("http://[::]/", "unspecified"),
+    ("http://224.0.0.1/", "multicast"),
+    ("http://[ff02::1]/", "multicast"),
+    ("http://240.0.0.1/", "reserved"),
+    ("http://100.64.0.1/", "non-public"),
+    ("http://[::ffff:127.0.0.1]/", "loopback"),
+    ("http://[2002:a00:1::]/", "private"),  # 6to4 wrapping 10.0.0.1
+    ("http://[64:ff9b::a00:5]/", "private"),  # NAT64 of 10.0.0.5
+    ("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "private"),  # Teredo
+    ("http://2130706433/", "loopback"),  # 127.0.0.1 written as one number
+]
+
+
+@pytest.mark.parametrize(("url", "kind"), REFUSED)
+def test_guard_refuses_non_public_addresses(url: str, kind: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        check_url(url, allow_private=False)
+    error = caught.value
+    assert (error.param, error.code) == ("callback_url", "invalid_value")
+    assert kind in error.message
+    assert "SCRIBE_CALLBACK_ALLOW_PRIVATE=true" in error.message
+
+
+@pytest.mark.parametrize(("url", "kind"), REFUSED)
+def test_guard_allows_them_with_the_setting(url: str, kind: str) -> None:
+    check_url(url, allow_private=True)
+
+
+def test_the_message_names_the_address_a_name_resolves_to() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        check_url(
+            "https://intranet.example/hook",
+            allow_private=False,
+            resolver=lambda host, port: ["93.184.216.34", "10.0.0.5"],  # one bad is enough
+        )
+    assert caught.value.message == (
+        "callback_url resolves to a private address (10.0.0.5); set "
+        "SCRIBE_CALLBACK_ALLOW_PRIVATE=true to allow it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://example.com/hook", "http or https"),
+        ("file:///etc/passwd", "http or https"),
+        ("gopher://example.com/", "http or https"),
+        ("example.com/hook", "http or https"),
+        ("http:///hook", "no host"),
+        ("http://[::1/", "not a valid URL"),
+        ("http://hooks.example:99999/", "invalid port"),
+        ("https://example.com/" + "a" * 2100, "longer than"),
+    ],
+)
+def test_guard_refuses_what_is_not_an_http_url(url: str, message: str) -> None:
+    for allow_private in (False, True):
+        with pytest.raises(InvalidRequest) as caught:
+            check_url(url, allow_private=allow_private, resolver=lambda h, p: ["93.184.216.34"])
+        assert message in caught.value.message
+        assert caught.value.param == "callback_url"
+
+
+def test_guard_allows_public_addresses_and_names() -> None:
+    public = lambda host, port: ["93.184.216.34", "2606:2800:220:1::"]  # noqa: E731
+    for url in (
+        "https://hooks.example.com/cb",
+        "http://93.184.216.34:8080/cb",
+        "https://[2606:2800:220:1::]/cb",
+        "http://[64:ff9b::808:808]/cb",  # NAT64 of 8.8.8.8
+        "https://bücher.example/cb",
+    ):
+        checked = check_url(url, allow_private=False, resolver=public)
+        assert checked.addresses
+
+
+def test_guard_resolves_with_the_idna_name_and_the_port() -> None:
+    asked: list[tuple[str, int]] = []
+
+    def resolver(host: str, port: int) -> Sequence[str]:
+        asked.append((host, port))
+        return ["93.184.216.34"]
+
+    check_url("https://bücher.example/cb", allow_private=False, resolver=resolver)
+    check_url("http://hooks.example:8080/cb", allow_private=False, resolver=resolver)
+    assert asked == [("xn--bcher-kva.example", 443), ("hooks.example", 8080)]
+
+
+def test_guard_refuses_a_name_that_does_not_resolve() -> None:
+    def resolver(host: str, port: int) -> Sequence[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with pytest.raises(InvalidRequest, match="could not be resolved"):
+        check_url("https://nowhere.invalid/", allow_private=True, resolver=resolver)
+
+
+def test_sender_check_url_uses_the_setting() -> None:
+    with pytest.raises(InvalidRequest):
+        StandardWebhookSender(SECRET).check_url("http://127.0.0.1:9/")
+    StandardWebhookSender(SECRET, allow_private=True).check_url("http://127.0.0.1:9/")
+
+
+# --- backoff --------------------------------------------------------------------------------------
+
+
+def test_backoff_doubles_with_jitter_and_is_capped() -> None:
+    import random
+
+    policy = RetryPolicy(backoff_seconds=2, backoff_max_seconds=30)
+    rng = random.Random(7)
+    for retry, ceiling in [(1, 2), (2, 4), (3, 8), (4, 16), (5, 30), (9, 30), (500, 30)]:
+        delays = [policy.delay(retry, rng) for _ in range(200)]
+        assert min(delays) >= ceiling / 2
+        assert max(delays) <= ceiling
+        assert max(delays) - min(delays) > ceiling / 4  # jittered, not one fixed value
+
+
+def test_retry_after_header_forms() -> None:
+    parse = sender_module._retry_after
+    assert parse(None) is None
+    assert parse("5") == 5
+    assert parse("-3") == 0
+    assert parse("soon") is None
+    later = datetime.now(UTC) + timedelta(seconds=120)
+    seconds = parse(format_datetime(later, usegmt=True))
+    assert seconds is not None and 110 < seconds <= 120
+
+
+# --- the secret -----------------------------------------------------------------------------------
+
+
+def test_a_secret_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = load_or_create_secret(data_dir)
+    assert validate_secret(first) == first
+    assert len(base64.b64decode(first.removeprefix("whsec_"))) == 32
+    assert stat.S_IMODE(os.stat(secret_path(data_dir)).st_mode) == 0o600
+    assert load_or_create_secret(data_dir) == first
+    assert [p.name for p in data_dir.iterdir()] == ["webhook_secret"]  # no temporary left
+
+
+def test_a_broken_secret_file_is_a_clear_error(tmp_path: Path) -> None:
+    secret_path(tmp_path).write_text("whsec_short\n")
+    with pytest.raises(ConfigurationError, match="SCRIBE_WEBHOOK_SECRET"):
+        load_or_create_secret(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_!!notbase64!!", "whsec_" + "QUJD", "whsec_"],
+)
+def test_settings_refuse_a_malformed_secret(value: str) -> None:
+    with pytest.raises(ValidationError, match="webhook_secret"):
+        Settings(webhook_secret=value)
+
+
+def test_from_settings_signs_with_the_configured_secret(tmp_path: Path, receiver: Receiver) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        webhook_secret=SECRET,
+        callback_allow_private=True,
+        webhook_max_attempts=1,
+    )
+    assert deliver(StandardWebhookSender.from_settings(settings), receiver.url()) is True
+    [got] = receiver.received
+    Webhook(SECRET).verify(got.body, got.headers)
+    assert not secret_path(tmp_path).exists()
+
+
+def test_from_settings_without_a_secret_uses_the_data_directory(
+    tmp_path: Path,
+    receiver: Receiver,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scribe import cli
+
+    monkeypatch.setenv("SCRIBE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SCRIBE_WEBHOOK_SECRET", raising=False)
+    settings = Settings(callback_allow_private=True)
+    assert deliver(StandardWebhookSender.from_settings(settings), receiver.url()) is True
+    kept = secret_path(tmp_path).read_text().strip()
+
+    assert cli.main(["webhooks", "secret"]) == 0
+    assert capsys.readouterr().out.strip() == kept
+    [got] = receiver.received
+    Webhook(kept).verify(got.body, got.headers)  # signed with the secret the CLI printed
+
+
+# --- the README's receiver ------------------------------------------------------------------------
+
+
+def test_the_readme_receiver_accepts_a_real_callback_and_refuses_a_forged_one() -> None:
+    import re
+
+    import uvicorn
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Job callbacks", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    namespace: dict[str, Any] = {}
+    exec(code.group(1).replace('"whsec_..."', repr(SECRET)), namespace)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(namespace["app"], host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        url = f"http://127.0.0.1:{port}/scribe-callback"
+        sender = local_sender(RetryPolicy(max_attempts=1))
+        assert deliver(sender, url, {"id": "job_1", "status": "completed"}) is True
+        forged = StandardWebhookSender(new_secret(), allow_private=True, policy=RetryPolicy(1))
+        assert deliver(forged, url) is False  # 400 from the receiver, not retried
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
