@@ -337,6 +337,8 @@ class FakeJobStore:
             stored = self.jobs.get(job.id)
             if stored is None or (expect is not None and stored.status is not expect):
                 return False
+            if stored.cancel_requested and not job.cancel_requested:
+                job = replace(job, cancel_requested=True)  # sticky, as the SQL store
             self.jobs[job.id] = job
             return True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,8 +26,6 @@ def job(n: int, owner: str | None = "key_a", **changes: object) -> Job:
         request={"model": "whisper-1", "known_speakers": [], "text_rules": ["x"]},
         created_at=T0 + timedelta(seconds=n),
     )
-    from dataclasses import replace
-
     return replace(base, **changes)
 
 
@@ -63,6 +62,19 @@ def test_save_with_an_expected_status_is_compare_and_set(store: SqlJobStore) -> 
     assert not store.save(queued.cancel(T0), expect=JobStatus.QUEUED)
     assert store.get(queued.id) == running
     assert not store.save(job(99), expect=None)  # no such job
+
+
+def test_a_save_from_an_older_copy_keeps_a_requested_cancel(store: SqlJobStore) -> None:
+    running = job(1).start(T0)
+    store.add(running)
+    # `scribe jobs cancel` in another process asks; the runner then saves progress from the
+    # copy it held before: the request must survive for the runner's monitor to see it.
+    assert store.save(running.request_cancel(), expect=JobStatus.IN_PROGRESS)
+    progressed = replace(running, progress=JobProgress("transcribing", 0.4))
+    assert store.save(progressed, expect=JobStatus.IN_PROGRESS)
+    stored = store.get(running.id)
+    assert stored is not None and stored.cancel_requested
+    assert stored.progress == JobProgress("transcribing", 0.4)
 
 
 def test_pages_are_newest_first_per_owner_with_a_cursor(store: SqlJobStore) -> None:

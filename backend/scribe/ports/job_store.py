@@ -19,7 +19,8 @@ class JobStore(Protocol):
     def save(self, job: Job, *, expect: JobStatus | None = None) -> bool:
         """Replace the stored job with ``job``. With ``expect``, only if the stored one still
         has that status (compare-and-set: a cancel and a finishing worker cannot both win);
-        False when it did not (or the job is gone)."""
+        False when it did not (or the job is gone). ``cancel_requested`` is sticky: a save never
+        clears a cancel another process asked for while this one held an older copy."""
         ...
 
     def page(

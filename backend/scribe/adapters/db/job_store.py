@@ -30,7 +30,12 @@ class SqlJobStore:
             return None if row is None else _job(row)
 
     def save(self, job: Job, *, expect: JobStatus | None = None) -> bool:
-        statement = update(JobRow).where(JobRow.id == job.id).values(**_columns(job))
+        columns = _columns(job)
+        # Sticky: a progress save from the runner's older copy must not undo a cancel that
+        # `scribe jobs cancel` (another process) wrote in between.
+        if not job.cancel_requested:
+            columns["cancel_requested"] = JobRow.cancel_requested
+        statement = update(JobRow).where(JobRow.id == job.id).values(**columns)
         if expect is not None:
             statement = statement.where(JobRow.status == expect.value)
         with self._db.session() as session:
