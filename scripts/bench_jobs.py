@@ -23,7 +23,6 @@ import collections
 import io
 import math
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,17 +36,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_audio import DEFAULT_EVAL_DIR, SPEECH_CLIPS, joined, publish, wav_bytes
+from _bench_server import free_port, wait_until_ready
 
 from scribe.bootstrap import build_services
 from scribe.config import Settings
 from scribe.domain.response_format import ResponseFormat
 from scribe.use_cases.options import TranscriptionRequest
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _rss_mb(pid: int, field: str) -> float:
@@ -58,7 +52,7 @@ def _rss_mb(pid: int, field: str) -> float:
 
 
 def load_test(upload: bytes, clients: int, seconds: float, queue_size: int) -> dict[str, object]:
-    port = _free_port()
+    port = free_port()
     folder = Path(tempfile.mkdtemp(prefix="scribe-bench-jobs-"))
     env = {
         **os.environ,
@@ -83,16 +77,8 @@ def load_test(upload: bytes, clients: int, seconds: float, queue_size: int) -> d
     waits: list[int] = []
     lock = threading.Lock()
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(log.read_text())
-            time.sleep(0.5)
+        if not wait_until_ready(base, server, 600):
+            raise RuntimeError(log.read_text())
         idle_rss = _rss_mb(server.pid, "VmRSS")
         stop_at = time.monotonic() + seconds
 

@@ -32,7 +32,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.scale.cluster import Cluster, cluster  # noqa: E402
-from tests.services import free_port, postgres_server  # noqa: E402
+from tests.services import postgres_server  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench_server import free_port, wait_until_ready  # noqa: E402
 
 EVAL = Path(os.environ.get("SCRIBE_EVAL_DIR", ROOT.parent / "shared" / "eval"))
 
@@ -75,16 +78,8 @@ def embedded_latencies(audio: bytes, repeats: int, threads: int, data: Path) -> 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the embedded server did not start")
-            time.sleep(0.3)
+        if not wait_until_ready(base, process, 300):
+            raise RuntimeError("the embedded server did not start")
         return _sync_latencies(base, audio, repeats)
     finally:
         process.terminate()

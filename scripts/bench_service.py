@@ -23,7 +23,6 @@ import argparse
 import io
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,17 +34,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_audio import DEFAULT_EVAL_DIR, SPEECH_CLIPS, joined, publish, wav_bytes
+from _bench_server import free_port, wait_until_ready
 
 from scribe.adapters.audio.pyav_decoder import PyAVDecoder
 from scribe.bootstrap import build_asr_engine, resolve_device, whisper_cpu_threads
 from scribe.config import Settings
 from scribe.domain.options import TranscriptionOptions
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -137,7 +131,7 @@ def main() -> int:
     in_bare = time.perf_counter() - started
     del engine, decoded  # from here on each side runs in a process of its own
 
-    port = _free_port()
+    port = free_port()
     log = Path(tempfile.mkdtemp(prefix="scribe-bench-")) / "server.log"
     env = {**os.environ, "SCRIBE_PORT": str(port), "SCRIBE_HOST": "127.0.0.1"}
     server = subprocess.Popen(
@@ -148,17 +142,9 @@ def main() -> int:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                print(log.read_text(), file=sys.stderr)
-                return 1
-            time.sleep(0.5)
+        if not wait_until_ready(base, server, 600):
+            print(log.read_text(), file=sys.stderr)
+            return 1
 
         def service(diarize: bool, upload: bytes = body) -> float:
             started = time.perf_counter()
