@@ -25,6 +25,7 @@ from scribe.domain.errors import (
     RateLimited,
     ResourceExhausted,
     ScribeError,
+    ShuttingDown,
     StorageUnavailable,
     Unauthenticated,
 )
@@ -43,6 +44,7 @@ _STATUS: list[tuple[type[ScribeError], int, str]] = [
     (ConfigurationError, 503, "service_unavailable"),
     (ResourceExhausted, 503, "service_unavailable"),
     (StorageUnavailable, 503, "service_unavailable"),
+    (ShuttingDown, 503, "service_unavailable"),
     (Cancelled, 499, "cancelled"),
     (Unauthenticated, 401, "invalid_request_error"),
     (PermissionDenied, 403, "invalid_request_error"),

@@ -118,6 +118,16 @@ class PyannoteDiarizer:
         """Whether ``load`` has succeeded."""
         return self._pipeline.loaded
 
+    def describe(self) -> dict[str, Any]:
+        """Where and how it runs (for readiness and metrics): device, dtype once loaded."""
+        pipeline = self._pipeline.peek()
+        dtype = None
+        if pipeline is not None:
+            model = getattr(pipeline, "_segmentation", None)
+            first = next(iter(getattr(getattr(model, "model", None), "parameters", list)()), None)
+            dtype = str(first.dtype).removeprefix("torch.") if first is not None else None
+        return {"device": self._device, "dtype": dtype, "loaded": pipeline is not None}
+
     # --- loading ----------------------------------------------------------------------------
 
     def load(self) -> None:
