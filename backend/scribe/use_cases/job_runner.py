@@ -247,6 +247,8 @@ class JobRunner:
         """Queue a running job again without counting its attempt; False if it had changed."""
         self._handed_back.add(job.id)
         if self.store.save(job.hand_back(), expect=JobStatus.IN_PROGRESS):
+            with job_context(job.id):
+                log.info("job %s: handed back to the queue (the shutdown's grace ended)", job.id)
             return True
         self._handed_back.discard(job.id)
         return False
