@@ -118,7 +118,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScribeError)
     async def scribe_error(_: Request, exc: ScribeError) -> JSONResponse:
         status, _type = status_of(exc)
-        if status >= 500:
+        if isinstance(exc, ShuttingDown):
+            log.info("refused: %s", exc.message)  # expected while stopping, not a failure
+        elif status >= 500:
             log.error("%s: %s", type(exc).__name__, exc.message)
         elif isinstance(exc, Cancelled):
             log.info("cancelled: %s", exc.message)
