@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scribe.adapters.devices import parse_device, torch_device
+from scribe.adapters.download_progress import hub_download_progress
 from scribe.adapters.lazy import Lazy
 from scribe.adapters.torchaudio_compat import ensure_torchaudio_importable
 from scribe.domain.audio import Audio
@@ -148,7 +149,8 @@ class PyannoteDiarizer:
 
         device = torch_device(self._device, "The pyannote diarizer")
         try:
-            with hub_offline(not self._source.allow_downloads):
+            allowed = self._source.allow_downloads
+            with hub_offline(not allowed), hub_download_progress(allowed):
                 pipeline = Pipeline.from_pretrained(
                     source, token=self._hf_token, cache_dir=self._source.cache_dir
                 )
