@@ -22,10 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.fakes
 
-from starlette.types import Receive, Scope, Send  # noqa: E402
+from starlette.types import Receive, Scope, Send
 
-from scribe.adapters.metrics.prometheus_metrics import ServiceMetrics  # noqa: E402
-from scribe.api.metrics import RequestMetrics  # noqa: E402
+from scribe.adapters.metrics.prometheus_metrics import ServiceMetrics
+from scribe.api.metrics import RequestMetrics
 
 
 async def bare(scope: Scope, receive: Receive, send: Send) -> None:
