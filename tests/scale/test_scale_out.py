@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 from redis import Redis
 
+from scribe.devtools.cluster import Cluster, Node, cluster
 from tests.clips import load_clip
 from tests.fakes import encode_wav
-from tests.scale.cluster import Cluster, Node, cluster
 from tests.services import postgres_server
 
 pytestmark = pytest.mark.slow
