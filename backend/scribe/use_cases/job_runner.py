@@ -134,6 +134,8 @@ class JobRunner:
         clock: Callable[[], datetime] = utc_now,
         sweep_seconds: float = 300.0,
         consume: bool = True,
+        reconcile: Callable[[], object] | None = None,
+        reconcile_seconds: float = 60.0,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -155,6 +157,9 @@ class JobRunner:
         # False where a broker delivers the jobs (Celery workers call ``run``; API nodes run
         # nothing): no slot threads and no recovery, which is the broker's; the monitor stays.
         self.consume = consume
+        # An API node's sweep for jobs whose broker message was lost (``JobReconciler``).
+        self._reconcile = reconcile
+        self._reconcile_seconds = reconcile_seconds
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._starting = threading.Lock()
@@ -384,7 +389,7 @@ class JobRunner:
     # --- monitor ------------------------------------------------------------------------
 
     def _monitor(self) -> None:
-        last_sweep = 0.0
+        last_sweep = last_reconcile = 0.0
         while not self._stop.wait(MONITOR_SECONDS):
             try:
                 for job_id in self.cancellations.running():
@@ -394,6 +399,12 @@ class JobRunner:
                 if time.monotonic() - last_sweep >= self._sweep_seconds:
                     last_sweep = time.monotonic()
                     self.sweep()
+                if (
+                    self._reconcile is not None
+                    and time.monotonic() - last_reconcile >= self._reconcile_seconds
+                ):
+                    last_reconcile = time.monotonic()
+                    self._reconcile()
             except Exception:
                 log.exception("job monitor failed (trying again)")
 
