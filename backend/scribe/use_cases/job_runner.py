@@ -176,6 +176,11 @@ class JobRunner:
                 self.recover()
             self._spawn()
 
+    @property
+    def running(self) -> bool:
+        """Started and not stopped since."""
+        return bool(self._threads)
+
     def _spawn(self) -> None:
         for index in range(self.slots if self.consume else 0):
             thread = threading.Thread(target=self._work, name=f"job-slot-{index}", daemon=True)
