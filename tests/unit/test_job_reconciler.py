@@ -4,15 +4,18 @@ node sweeping at a time."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from scribe.domain.jobs import Job, JobUsage
 from scribe.domain.options import Task
 from scribe.use_cases.job_reconciler import JobReconciler, lost, sweep_interval
-from tests.fakes import FakeJobStore
+from scribe.use_cases.job_runner import JobRunner
+from tests.fakes import FakeJobStore, fake_services
 from tests.unit.test_job_worker import FakeLeases
 
 T0 = datetime(2026, 5, 6, 7, 8, tzinfo=UTC)
@@ -154,3 +157,36 @@ def test_one_node_sweeps_at_a_time() -> None:
 
 def test_the_sweep_interval_is_half_the_requeue_time() -> None:
     assert sweep_interval(60) == 30 and sweep_interval(0.5) == 1.0
+
+
+def test_an_api_nodes_runner_sweeps_now_and_then() -> None:
+    # The runner of an API node (consume=False: workers run the jobs) calls the sweep from its
+    # monitor; a sweep that fails is tried again.
+    calls: list[int] = []
+    swept = threading.Event()
+
+    def sweep() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Redis is down")
+        swept.set()
+        return 0
+
+    services: Any = fake_services()
+    runner = JobRunner(
+        services.storage.jobs,
+        services.runner.queue,
+        services.storage.blobs,
+        services.runner.events,
+        services.options,
+        services.transcribe,
+        consume=False,
+        reconcile=sweep,
+        reconcile_seconds=0.1,
+    )
+    runner.start()
+    try:
+        assert swept.wait(30), "the runner never swept again"
+    finally:
+        runner.stop()
+    assert len(calls) >= 2
