@@ -269,3 +269,26 @@ def test_pooled_features_embed_like_whole_windows(
     similarity = (pooled * whole).sum(axis=1)
     assert (similarity > 0.8).all(), similarity
     assert float(pooled[0] @ pooled[1]) < float(similarity.min())
+
+
+def test_shared_filterbank_gives_the_networks_own_output(
+    diarizer: EmbeddedDiarizer, sample: Audio
+) -> None:
+    """The SincNet filterbank run once per batch span scores windows as the network does."""
+    import torch
+
+    seg = diarizer._models.get().segmentation
+    window = round(seg.chunk_duration * seg.sample_rate)
+    wave = torch.from_numpy(sample.samples[: 14 * seg.sample_rate].copy())
+    starts = [0, 16000, 32000, 48000]
+    with torch.inference_mode():
+        shared = seg._forward_shared(wave, starts, window).numpy()
+        own = seg._model(torch.stack([wave[s : s + window] for s in starts])[:, None]).numpy()
+    assert np.abs(shared - own).max() < 1e-3
+    assert (shared.argmax(-1) == own.argmax(-1)).mean() > 0.999
+    seg.shared_front_end = False
+    try:
+        plain = seg(sample.samples)
+    finally:
+        seg.shared_front_end = True
+    assert (seg(sample.samples).activity == plain.activity).mean() > 0.999
