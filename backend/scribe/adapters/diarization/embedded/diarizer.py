@@ -18,6 +18,7 @@ from scribe.domain.transcript import Diarization, SpeakerTurn
 from .clustering import ClusterSettings, cluster_local_speakers
 from .embeddings import EMBEDDING_SIZE, CamPlusPlusEncoder, FloatArray
 from .masks import MIN_FRAMES, local_frames, span_frames, speech_frames
+from .minor import MinorSettings, fold_minor_speakers
 from .reconstruction import (
     LocalActivity,
     activations,
@@ -62,6 +63,10 @@ class EmbeddedSettings:
     (``splitting.py``; -1 turns the pass off)."""
     split_min: float = 2.0
     """Lone speech each half needs before a speaker is split."""
+    minor_share: float = 0.04
+    """A speaker with under this share of the recording's speech, never heard at once with a
+    speaker at least ``minor_similarity`` alike, folds into it (``minor.py``; 0 turns it off)."""
+    minor_similarity: float = 0.5
     max_speakers: int = 20
     identify_threshold: float = 0.7
     threads: int = 1
@@ -110,6 +115,9 @@ class EmbeddedDiarizer:
             max_speakers=s.max_speakers,
         )
         self.split_settings = SplitSettings(threshold=s.split_threshold, min_seconds=s.split_min)
+        self.minor_settings = MinorSettings(
+            max_share=s.minor_share, min_similarity=s.minor_similarity
+        )
         self._models: Lazy[_Models] = Lazy(self._load)
 
     @property
@@ -171,6 +179,12 @@ class EmbeddedDiarizer:
             clusters.centroids,
             max_speakers=hints.num_speakers or hints.max_speakers or self.settings.max_speakers,
             settings=self.split_settings,
+        )
+        binary = fold_minor_speakers(
+            binary,
+            centroids,
+            min_speakers=hints.num_speakers or hints.min_speakers or 1,
+            settings=self.minor_settings,
         )
         speaking = [k for k in range(binary.shape[1]) if binary[:, k].any()]
         labels = [f"SPEAKER_{i:02d}" for i in range(len(speaking))]
