@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -71,6 +72,11 @@ class EmbeddedSettings:
     identify_threshold: float = 0.7
     threads: int = 1
     batch_size: int = 16
+    onnxruntime: bool = True
+    """Run CAM++ and segmentation after its filterbank in onnxruntime (``onnx_export.py``),
+    exported at first use into ``cache_dir/onnx``; torch where that fails."""
+    cache_dir: Path | None = None
+    """Default: ``~/.cache/scribe`` (the service passes ``SCRIBE_CACHE_DIR``)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.step <= 10:
@@ -133,6 +139,10 @@ class EmbeddedDiarizer:
         segmentation = LocalSegmentation.load(step=s.step, batch_size=s.batch_size)
         encoder = CamPlusPlusEncoder()
         encoder.load()
+        if s.onnxruntime:
+            cache = s.cache_dir or Path.home() / ".cache" / "scribe"
+            segmentation.use_onnxruntime(cache)
+            encoder.use_onnxruntime(cache)
         if s.threads > 0:
             import torch
 

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from scribe.domain.errors import ModelUnavailable
 
+from .onnx_export import OnnxModule, onnx_module
 from .reconstruction import FrameGrid, LocalActivity, powerset_classes, powerset_to_multilabel
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class LocalSegmentation:
         self._model = model
         self.shared_front_end = True
         """Run the SincNet filterbank once over each batch's span (``_forward_shared``)."""
+        self._tail = _tail_of(model)
+        self._onnx_tail: OnnxModule | None = None
         self.chunk_duration = float(config["inference"]["duration"])
         self.step = step
         self.batch_size = batch_size
@@ -151,10 +154,8 @@ class LocalSegmentation:
         runs per window as in ``forward``. Same output as the model's to float rounding.
         """
         import torch
-        import torch.nn.functional as F
 
-        model = self._model
-        sincnet = model.sincnet
+        sincnet = self._model.sincnet
         encoder = sincnet.conv1d[0]
         stride = int(encoder.stride)
         span = wave[starts[0] : starts[-1] + window]
@@ -189,13 +190,50 @@ class LocalSegmentation:
         if float(norm.weight) < 0:
             top, bottom = bottom, top
         outputs = torch.maximum(top, -bottom)
-        outputs = F.leaky_relu(sincnet.norm1d[0](outputs))
-        for conv1d, pool1d, norm1d in zip(
-            sincnet.conv1d[1:], sincnet.pool1d[1:], sincnet.norm1d[1:], strict=True
-        ):
-            outputs = F.leaky_relu(norm1d(pool1d(conv1d(outputs))))
-        outputs, _ = model.lstm(outputs.permute(0, 2, 1))
-        for linear in model.linear:
-            outputs = F.leaky_relu(linear(outputs))
-        result: torch.Tensor = model.activation(model.classifier(outputs))
+        if self._onnx_tail is not None:
+            return torch.from_numpy(self._onnx_tail(outputs.numpy()))
+        result: torch.Tensor = self._tail(outputs)
         return result
+
+    def use_onnxruntime(self, cache_dir: Path, weights: Path | None = None) -> bool:
+        """Run the network after its filterbank in onnxruntime (``onnx_export``); False, and
+        torch kept, where that fails."""
+        import torch
+
+        example = torch.rand(2, 80, 5325)  # |filterbank| pooled: 10 s windows
+        self._onnx_tail = onnx_module(
+            self._tail,
+            [example],
+            name="segmentation-3.0-tail",
+            weights=weights or bundled_segmentation_path(),
+            cache_dir=cache_dir,
+            input_names=["pooled"],
+            dynamic_axes={"pooled": {0: "batch", 2: "frames"}, "output": {0: "batch", 1: "frames"}},
+        )
+        return self._onnx_tail is not None
+
+
+def _tail_of(model: Any) -> Any:
+    """The network after its filterbank's pooling, as one module (for torch or export)."""
+    import torch
+    import torch.nn.functional as F
+
+    class Tail(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+            sincnet = self.model.sincnet
+            outputs = F.leaky_relu(sincnet.norm1d[0](pooled))
+            for conv1d, pool1d, norm1d in zip(
+                sincnet.conv1d[1:], sincnet.pool1d[1:], sincnet.norm1d[1:], strict=True
+            ):
+                outputs = F.leaky_relu(norm1d(pool1d(conv1d(outputs))))
+            outputs, _ = self.model.lstm(outputs.permute(0, 2, 1))
+            for linear in self.model.linear:
+                outputs = F.leaky_relu(linear(outputs))
+            result: torch.Tensor = self.model.activation(self.model.classifier(outputs))
+            return result
+
+    return Tail().eval()
