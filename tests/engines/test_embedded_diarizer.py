@@ -286,11 +286,22 @@ def test_shared_filterbank_gives_the_networks_own_output(
     window = round(seg.chunk_duration * seg.sample_rate)
     wave = torch.from_numpy(sample.samples[: 14 * seg.sample_rate].copy())
     starts = [0, 16000, 32000, 48000]
+    pieces = torch.stack([wave[s : s + window] for s in starts])[:, None]
+    norm = seg._model.sincnet.wav_norm1d
     with torch.inference_mode():
         shared = seg._forward_shared(wave, starts, window).numpy()
-        own = seg._model(torch.stack([wave[s : s + window] for s in starts])[:, None]).numpy()
+        own = seg._model(pieces).numpy()
+        # The pooled |a c + b| swaps max and min when the norm's gain is negative.
+        weight = norm.weight.detach().clone()
+        norm.weight.copy_(-weight)
+        try:
+            flipped = seg._forward_shared(wave, starts, window).numpy()
+            flipped_own = seg._model(pieces).numpy()
+        finally:
+            norm.weight.copy_(weight)
     assert np.abs(shared - own).max() < 1e-3
     assert (shared.argmax(-1) == own.argmax(-1)).mean() > 0.999
+    assert np.abs(flipped - flipped_own).max() < 1e-3
     seg.shared_front_end = False
     try:
         plain = seg(sample.samples)
