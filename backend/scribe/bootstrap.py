@@ -568,9 +568,10 @@ def build_diarizer(settings: Settings, device: str) -> Diarizer | None:
             hf_token=_hf_token(settings),
             allow_downloads=settings.allow_downloads,
         )
-    from scribe.adapters.diarization.embedded import EmbeddedDiarizer
+    from scribe.adapters.diarization.embedded import EmbeddedDiarizer, EmbeddedSettings
 
-    return EmbeddedDiarizer()  # CPU only, whatever the device
+    # CPU only, whatever the device; its onnxruntime exports go under the cache directory.
+    return EmbeddedDiarizer(EmbeddedSettings(cache_dir=settings.cache_dir))
 
 
 def build_post_processors(settings: Settings) -> list[PostProcessor]:
