@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,8 +19,9 @@ import httpx
 import numpy as np
 import pytest
 
+from scribe.devtools.services import free_port
 from tests.clips import load_clip
-from tests.e2e.conftest import _free_port
+from tests.e2e.serving import start_serve
 from tests.fakes import encode_wav
 
 pytestmark = pytest.mark.slow
@@ -31,37 +30,21 @@ GRACE = 6
 
 
 def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "SCRIBE_PORT": str(port),
-        "SCRIBE_HOST": "127.0.0.1",
-        "SCRIBE_DEVICE": "cpu",
-        "SCRIBE_DATA_DIR": str(data_dir),
-        "HF_HUB_OFFLINE": "1",
-        "SCRIBE_RATE_LIMIT_REQUESTS_PER_MINUTE": "0",  # this test polls often
-        "SCRIBE_SHUTDOWN_GRACE_SECONDS": str(GRACE),
-        # Two jobs at once on two cores, one Whisper thread each.
-        "SCRIBE_MAX_CONCURRENT_JOBS": "2",
-        "SCRIBE_WHISPER_CPU_THREADS": "1",
-        "SCRIBE_LOG_FORMAT": "json",
-    }
-    with log.open("a") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scribe.cli", "serve"], env=env, stdout=out, stderr=out
-        )
-    deadline = time.monotonic() + 300
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"scribe serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"scribe serve did not become ready:\n{log.read_text()}")
-        time.sleep(0.5)
+    return start_serve(
+        {
+            "SCRIBE_PORT": str(port),
+            "SCRIBE_DEVICE": "cpu",
+            "SCRIBE_DATA_DIR": str(data_dir),
+            "HF_HUB_OFFLINE": "1",
+            "SCRIBE_RATE_LIMIT_REQUESTS_PER_MINUTE": "0",  # this test polls often
+            "SCRIBE_SHUTDOWN_GRACE_SECONDS": str(GRACE),
+            # Two jobs at once on two cores, one Whisper thread each.
+            "SCRIBE_MAX_CONCURRENT_JOBS": "2",
+            "SCRIBE_WHISPER_CPU_THREADS": "1",
+            "SCRIBE_LOG_FORMAT": "json",
+        },
+        log,
+    )
 
 
 def _call(eval_dir: Path, times: int) -> bytes:
@@ -92,7 +75,7 @@ def _wait(condition: Any, timeout: float, what: str) -> None:
 def test_sigterm_answers_the_waiting_client_hands_back_the_job_and_exits_0(
     tmp_path: Path, eval_dir: Path
 ) -> None:
-    port, log, data = _free_port(), tmp_path / "server.log", tmp_path / "data"
+    port, log, data = free_port(), tmp_path / "server.log", tmp_path / "data"
     base = f"http://127.0.0.1:{port}"
     server = _start(data, port, log)
     try:
