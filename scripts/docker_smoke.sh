@@ -123,7 +123,7 @@ wait_ready() { # URL SECONDS
   done
 }
 new_key() { # CONTAINER-OR-COMPOSE-ARGS...
-  "$@" scribe keys create --name smoke | grep -o 'sk-scribe-[A-Za-z0-9_-]*' | head -n 1
+  "$@" scribe keys create --name smoke 2>&1 | grep -o 'sk-scribe-[A-Za-z0-9_-]*' | head -n 1
 }
 check_words() { # FILE
   python3 - "$1" <<'PY' || return 1
@@ -168,17 +168,17 @@ until [ "$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$NAME")" = healthy ]
 done
 log "health status: healthy"
 
-# A job queued behind the long request below: it must complete after the restart.
+# A long synchronous request, a job queued behind it, then `docker stop` while the request runs.
+# (`Expect:` off: curl would otherwise report the interim 100 Continue when no answer comes.)
+curl -sS "${AUTH[@]}" -H 'Expect:' "$URL/v1/audio/transcriptions" -F file=@"$TMP/long.wav" \
+  -F response_format=json -o "$TMP/long.out" -w '%{http_code}' > "$TMP/long.code" 2>"$TMP/long.err" &
+CURL_PID=$!
+sleep 3
 curl -fsS "${AUTH[@]}" "$URL/v1/audio/jobs" -F file=@"$CLIP" -F response_format=json \
   -o "$TMP/job.json" || fail "job submission failed"
 JOB="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/job.json")"
 log "job $JOB submitted"
-
-# The long request, then `docker stop` while it runs.
-curl -sS "${AUTH[@]}" "$URL/v1/audio/transcriptions" -F file=@"$TMP/long.wav" \
-  -F response_format=json -o "$TMP/long.out" -w '%{http_code}' > "$TMP/long.code" 2>"$TMP/long.err" &
-CURL_PID=$!
-sleep 8
+sleep 5
 mem="$("$DOCKER" stats --no-stream --format '{{.MemUsage}}' "$NAME")"
 log "memory while transcribing (docker stats): $mem"
 echo "memory under one request: $mem" >> "$TMP/timings"
