@@ -51,7 +51,7 @@ cleanup() {
   "$DOCKER" volume rm -f "$NAME-data" >/dev/null 2>&1 || true
   "$DOCKER" compose -p "$PROJECT" -f docker-compose.scale.yml --profile scaled down -v \
     --remove-orphans >/dev/null 2>&1 || true
-  rm -f scripts/docker/wheels/smoke-*.whl
+  [ -z "${LINKED_WHEEL:-}" ] || rm -f "$LINKED_WHEEL"
   rm -rf "$TMP"
   exit "$status"
 }
@@ -102,8 +102,11 @@ if [ "$offline" = 1 ]; then
   done
   [ -n "$wheel" ] || fail "offline build: no torch-${TORCH_VERSION}+cpu wheel in ${SCRIBE_TORCH_WHEEL_DIRS:-/opt/wheels ~/.cache/pip}"
   # The wheel keeps its name (pip reads the version from it) in the folder the build mounts.
-  ln -f "$wheel" "scripts/docker/wheels/$(basename "$wheel")" 2>/dev/null \
-    || cp "$wheel" "scripts/docker/wheels/$(basename "$wheel")"
+  target="scripts/docker/wheels/$(basename "$wheel")"
+  if [ ! -f "$target" ]; then
+    ln "$wheel" "$target" 2>/dev/null || cp "$wheel" "$target"
+    LINKED_WHEEL="$ROOT/$target"
+  fi
   build_args=(--build-arg "BASE_IMAGE=$BASE_STANDIN" --build-arg TORCH_INDEX_URL=https://pypi.org/simple
     --build-arg PIP_FIND_LINKS=/wheels)
   export SCRIBE_BASE_IMAGE="$BASE_STANDIN"
