@@ -117,8 +117,9 @@ def test_each_scale_profile_starts_only_its_own_topology(
         }
         grace = float(env["SCRIBE_SHUTDOWN_GRACE_SECONDS"])
         assert seconds(services[name]["stop_grace_period"]) > grace
-    for name in (api, "redis", "postgres"):
+    for name in (api, worker, "redis", "postgres"):  # `up --wait` needs every one healthy
         assert services[name]["healthcheck"]["test"], name
+        assert not services[name]["healthcheck"].get("disable"), name
     assert "--appendonly" in services["redis"]["command"]
     appendonly = services["redis"]["command"].index("--appendonly")
     assert services["redis"]["command"][appendonly + 1] == "yes"
