@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import io
 import threading
 import time
@@ -352,6 +353,10 @@ class FakeJobStore:
             ids = [j.id for j in jobs]
             jobs = jobs[ids.index(after) + 1 :] if after in ids else []
         return jobs[:limit], len(jobs) > limit
+
+    def count_by_status(self) -> dict[JobStatus, int]:
+        with self._lock:
+            return dict(collections.Counter(j.status for j in self.jobs.values()))
 
     def with_status(self, statuses: Sequence[JobStatus]) -> list[Job]:
         with self._lock:

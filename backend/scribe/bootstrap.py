@@ -31,7 +31,9 @@ from scribe.use_cases.engines import AsrEngines
 from scribe.use_cases.job_runner import JobRunner
 from scribe.use_cases.jobs import Cancellations, Jobs, RunTimes
 from scribe.use_cases.keys import ApiKeys, AuthMode
+from scribe.use_cases.model_info import ModelInfo, models_info
 from scribe.use_cases.options import OptionsBuilder
+from scribe.use_cases.shutdown import GracefulShutdown
 from scribe.use_cases.transcribe import TranscribeAudio
 from scribe.use_cases.usage import MeteredDecoder, Metering, UsageReports
 from scribe.use_cases.warm_up import WarmUp
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from redis import Redis
 
     from scribe.adapters.db import Database
+    from scribe.adapters.metrics.prometheus_metrics import ServiceMetrics
     from scribe.use_cases.job_worker import JobWorker
 
 Role = Literal["serve", "worker"]
@@ -71,6 +74,14 @@ class Services:
     dependencies: Mapping[str, Callable[[], object]] = field(default_factory=dict, repr=False)
     scale: Scale | None = field(default=None, repr=False)
     workers: WorkerRegistry | None = field(default=None, repr=False)
+    # Prometheus metrics of this process (GET /metrics; `scribe worker --metrics-port`).
+    metrics: ServiceMetrics | None = field(default=None, repr=False)
+    # What SIGTERM starts (`scribe serve`; a worker has its own, see build_worker).
+    shutdown: GracefulShutdown | None = field(default=None, repr=False)
+
+    def models(self) -> list[ModelInfo]:
+        """The engines and the diarizer this process serves: device, dtype, loaded."""
+        return models_info(list(self.engines.all), self.diarizer, ready=self.warm_up.ready)
 
 
 @dataclass
@@ -320,6 +331,7 @@ def build_jobs(
     metering: Metering | None = None,
     is_ready: Callable[[], bool] = lambda: True,
     scale: Scale | None = None,
+    on_job_finished: Callable[[Job], None] | None = None,
 ) -> tuple[Jobs, JobRunner]:
     """The job use cases and their runner: on one in-process queue and event stream, or (with
     ``scale``) on Celery and Redis streams, where the runner only watches (workers run jobs)."""
@@ -355,6 +367,11 @@ def build_jobs(
     )
 
     def on_finished(job: Job) -> None:
+        if on_job_finished is not None:
+            try:
+                on_job_finished(job)
+            except Exception:
+                log.exception("job %s: counting it in the metrics failed", job.id)
         if metering is None or job.usage is None:
             return
         if job.background:
@@ -595,6 +612,7 @@ def build_services(
     scale = build_scale(settings, storage, engines) if settings.job_queue == "celery" else None
     api_node = scale is not None and role == "serve"
     warm_up = WarmUp([] if api_node else _loaders(engines, diarizer))
+    metrics = build_metrics()
     jobs, runner = build_jobs(
         settings,
         storage,
@@ -605,8 +623,9 @@ def build_services(
         metering=metering,
         is_ready=lambda: warm_up.ready,
         scale=scale,
+        on_job_finished=metrics.job_finished,
     )
-    return Services(
+    services = Services(
         settings=settings,
         decoder=decoder,
         engines=engines,
@@ -623,7 +642,32 @@ def build_services(
         dependencies=_dependencies(storage, scale) if api_node else {},
         scale=scale,
         workers=_registry(settings, scale),
+        metrics=metrics,
+        shutdown=GracefulShutdown(runner, settings.shutdown_grace_seconds),
     )
+    _add_collectors(services)
+    return services
+
+
+def build_metrics() -> ServiceMetrics:
+    from scribe.adapters.metrics.prometheus_metrics import ServiceMetrics
+
+    return ServiceMetrics()
+
+
+def _add_collectors(services: Services) -> None:
+    """The metrics read at scrape time: jobs by state, the queue, the models, GPU memory."""
+    from scribe.adapters.metrics.prometheus_metrics import (
+        GpuMemoryCollector,
+        JobStateCollector,
+        ModelCollector,
+    )
+
+    metrics = services.metrics
+    assert metrics is not None
+    metrics.add(JobStateCollector(services.storage.jobs, services.runner.queue))
+    metrics.add(ModelCollector(services.models))
+    metrics.add(GpuMemoryCollector())
 
 
 def _registry(settings: Settings, scale: Scale | None) -> WorkerRegistry | None:
@@ -668,6 +712,7 @@ def build_worker(services: Services, engines: Sequence[str]) -> JobWorker:
         services.workers,
         WorkerInfo(worker_name(engines), tuple(engines), settings.worker_concurrency),
         lease_seconds=lease,
+        shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
     register_job_task(scale.celery, worker.execute)
     return worker

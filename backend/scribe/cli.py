@@ -68,10 +68,17 @@ def _parser() -> argparse.ArgumentParser:
         "--concurrency", type=_count, help="jobs at once (default: SCRIBE_WORKER_CONCURRENCY or 1)"
     )
     worker.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics on this port (default: SCRIBE_METRICS_PORT; 0: none)",
+    )
+    worker.add_argument(
         "--engines",
         help="engines (queues) to serve, comma-separated: whisper, nemo (default: "
         "SCRIBE_WORKER_ENGINES or SCRIBE_ASR_ENGINE)",
     )
+    worker.set_defaults(metrics_port=None)
 
     tr = commands.add_parser(
         "transcribe",
@@ -275,15 +282,15 @@ def main(argv: list[str] | None = None) -> int:
         "warning" if args.command in ("transcribe", "keys", "db", "jobs", "webhooks") else "info"
     )
     level = os.environ.get("SCRIBE_LOG_LEVEL", default_level).upper()
-    if args.command == "serve":
-        from logging.config import dictConfig
+    log_format = os.environ.get("SCRIBE_LOG_FORMAT", "text").strip().lower()
+    from scribe.logging_setup import FORMATS, configure_logging
 
-        from scribe.api.request_context import logging_config
-
-        dictConfig(logging_config(level))  # request ids on every line
-    else:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin otherwise
+    if log_format not in FORMATS:
+        print(
+            f"scribe: SCRIBE_LOG_FORMAT must be text or json, not {log_format!r}", file=sys.stderr
+        )
+        return 2
+    configure_logging(level, log_format)  # request and job ids on every line
     try:
         if args.command == "serve":
             return _serve(args)
@@ -313,6 +320,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from scribe.api.app import create_app
+    from scribe.api.server import GracefulServer, exit_promptly, serve
     from scribe.bootstrap import build_services, prepare
     from scribe.config import Settings
     from scribe.use_cases.warm_up import WarmUp
@@ -337,26 +345,36 @@ def _serve(args: argparse.Namespace) -> int:
             )
 
     app = create_app(services, on_loaded=on_loaded)
-    from scribe.api.request_context import logging_config
+    from scribe.logging_setup import logging_config
 
+    grace = settings.shutdown_grace_seconds
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        log_config=logging_config(settings.log_level),
+        log_config=logging_config(settings.log_level, settings.log_format),
+        # A backstop: the graceful shutdown answers the waiting clients before this.
+        timeout_graceful_shutdown=max(1, int(grace - 1)),
     )
-    server = uvicorn.Server(config)
-    server.run()
-    return 2 if services.warm_up.error is not None else 0
+    shutdown = services.shutdown
+    server = GracefulServer(config, on_signal=shutdown.begin if shutdown else lambda: None)
+    serve(server)
+    code = 2 if services.warm_up.error is not None else 0
+    if shutdown is not None and shutdown.started:
+        exit_promptly(code)
+    return code
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from scribe.adapters.queue.celery_queue import run_worker
+    from scribe.adapters.queue.celery_queue import on_worker_shutdown, run_worker
     from scribe.bootstrap import build_services, build_worker, prepare, worker_engines
     from scribe.config import Settings
 
-    given = Settings(**({"worker_engines": args.engines} if args.engines else {}))
+    given = Settings(
+        **({"worker_engines": args.engines} if args.engines else {}),
+        **({"metrics_port": args.metrics_port} if args.metrics_port is not None else {}),
+    )
     engines = worker_engines(given)
     settings = given.model_copy(
         update={
@@ -372,6 +390,17 @@ def _worker(args: argparse.Namespace) -> int:
         return 2
     job_worker = build_worker(services, engines)
     assert services.scale is not None
+    if settings.metrics_port and services.metrics is not None:
+        services.metrics.serve(settings.metrics_port)
+    on_worker_shutdown(job_worker.shutdown.begin)  # SIGTERM: Celery's warm shutdown begins
+
+    def exit_now() -> None:
+        # Jobs were handed back: Celery's warm shutdown would wait for their engine threads.
+        job_worker.stop()
+        logging.shutdown()
+        os._exit(0)
+
+    job_worker.on_handed_back = exit_now
     job_worker.start()
     try:
         run_worker(

@@ -70,6 +70,29 @@ class Settings(BaseSettings):
         "running it) fails instead of running again.",
     )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text`: one readable line per record. `json`: one JSON object per line "
+        "(time, level, logger, message, request_id, job_id, exception) for log collectors.",
+    )
+    shutdown_grace_seconds: float = Field(
+        8.0,
+        ge=0,
+        description="On SIGTERM (`docker stop`), running jobs may finish for this long; then "
+        "they go back to the queue (run at the next start or by another worker) and waiting "
+        "clients get HTTP 503 with Retry-After. Keep it under the SIGKILL delay (docker: 10 s).",
+    )
+    metrics_public: bool = Field(
+        False,
+        description="Serve GET /metrics to anyone. Otherwise, while API keys are required, it "
+        "needs an admin key (`Authorization: Bearer KEY`, Prometheus' `authorization` setting).",
+    )
+    metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="`scribe worker`: serve its Prometheus metrics on this port (0: none).",
+    )
 
     # --- scale-out (API nodes and workers) --------------------------------------------------
     job_queue: Literal["memory", "celery"] = Field(

@@ -453,6 +453,34 @@ def test_non_utf8_metadata_is_ignored(decoder: PyAVDecoder) -> None:
     assert decoded.duration == pytest.approx(3.0, abs=0.01)
 
 
+def test_header_overstating_the_length_gives_a_compact_array(decoder: PyAVDecoder) -> None:
+    """The buffer is sized from the stated length; what is returned holds only the real audio."""
+    samples = (synthetic(16_000)[0] * 32767).astype(np.int16)
+    real = wav_int16(samples, 16_000)
+    data_size = struct.unpack("<I", real[40:44])[0]
+    assert data_size == len(samples) * 2
+    lying = real[:40] + struct.pack("<I", 3600 * 16_000 * 2) + real[44:]  # says 1 hour
+    decoded = decoder.decode(io.BytesIO(lying))
+    assert decoded.duration == pytest.approx(3.0, abs=0.01)
+    owner = decoded.samples if decoded.samples.base is None else decoded.samples.base
+    assert isinstance(owner, np.ndarray) and owner.nbytes < 2 * decoded.samples.nbytes
+
+
+def test_audio_longer_than_stated_grows_the_buffer(
+    decoder: PyAVDecoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no usable length in the container the buffer grows as samples arrive."""
+    import scribe.adapters.audio.pyav_decoder as module
+
+    original = synthetic(44_100)
+    data = encode(original, Spec("flac", "flac", "s16", 44_100))
+    expected = decoder.decode(io.BytesIO(data))
+    monkeypatch.setattr(module, "_expected_samples", lambda *_: 0)
+    grown = decoder.decode(io.BytesIO(data))
+    np.testing.assert_array_equal(grown.samples, expected.samples)
+    check_contract(grown, original, 44_100)
+
+
 # --------------------------------------------------------------------------- limits
 
 

@@ -57,6 +57,8 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "SCRIBE_WHISPER_CPU_THREADS": "1",  # two workers on two cores
         "SCRIBE_WHISPER_BEAM_SIZE": "1",
         "SCRIBE_RATE_LIMIT_REQUESTS_PER_MINUTE": "0",  # the tests poll often
+        # Long enough for any job here to finish on SIGTERM (the last test sets a short one).
+        "SCRIBE_SHUTDOWN_GRACE_SECONDS": "60",
     }
     if HAS_NEMO:
         from scribe.devtools.nemo_models import build_tiny_parakeet
@@ -263,3 +265,28 @@ def test_sigterm_finishes_the_running_job_and_redis_restart_loses_nothing(
     for job_id in waiting:
         assert wait_for(scaled.base, job_id, {"completed", "failed"})["status"] == "completed"
         assert "country" in transcript(scaled.base, job_id)
+
+
+def test_sigterm_past_the_grace_hands_the_job_to_another_worker(
+    scaled: Cluster, eval_dir: Path
+) -> None:
+    # One worker with a short grace runs a two-minute call (several Whisper batches).
+    for node in [n for n in scaled.nodes if n.name != "api"]:
+        assert node.stop(timeout=120) == 0
+        scaled.nodes.remove(node)
+    grace = 3
+    short = scaled.start_worker("w4", SCRIBE_SHUTDOWN_GRACE_SECONDS=str(grace))
+    scaled.wait_ready(short)
+    samples = load_clip(eval_dir / "pyannote_sample.wav").samples
+    job_id = submit(scaled.base, encode_wav(np.concatenate([samples] * 4)))
+    wait_for(scaled.base, job_id, {"in_progress"}, seconds=60)
+    short.process.send_signal(15)  # SIGTERM, as `docker stop` sends it
+    assert short.process.wait(timeout=grace) == 0  # exits within the grace, not killed
+    handed = job(scaled.base, job_id)
+    assert handed["status"] == "queued" and handed["attempts"] == 0, handed
+    assert "handed back" in short.log_text()
+    scaled.nodes.remove(short)
+    # Another worker takes the re-sent task at once (not after the broker's visibility timeout).
+    scaled.wait_ready(scaled.start_worker("w5"))
+    done = wait_for(scaled.base, job_id, {"completed", "failed"}, seconds=300)
+    assert done["status"] == "completed" and done["attempts"] == 1

@@ -123,3 +123,16 @@ def test_the_jobs_migration_keeps_existing_keys(database_url: str) -> None:
 
     assert [k.name for k in SqlKeyStore(db).all()] == ["laptop"]
     db.dispose()
+
+
+def test_jobs_are_counted_by_status_in_one_query(store: SqlJobStore) -> None:
+    assert store.count_by_status() == {}
+    for n in range(3):
+        store.add(job(n))
+    store.save(job(1).start(T0), expect=JobStatus.QUEUED)
+    store.add(job(5, status=JobStatus.COMPLETED))
+    assert store.count_by_status() == {
+        JobStatus.QUEUED: 2,
+        JobStatus.IN_PROGRESS: 1,
+        JobStatus.COMPLETED: 1,
+    }

@@ -17,6 +17,8 @@ from .access import AccessGuard
 from .auth import get_caller
 from .cors import install_cors
 from .errors import install_error_handlers
+from .metrics import RequestMetrics
+from .metrics import router as metrics_router
 from .request_checks import HeaderLimit, known_form_fields
 from .request_context import RequestContext
 from .routes import health, jobs, models, text_rules, transcriptions, usage
@@ -60,7 +62,14 @@ def create_app(
         try:
             yield
         finally:
-            await run_in_threadpool(services.runner.stop)
+            shutdown = services.shutdown
+            if shutdown is not None and shutdown.started:
+                # A graceful shutdown handed back what still ran; an engine call still busy
+                # is not waited for (its thread is a daemon): a moment, then the process exits.
+                await run_in_threadpool(shutdown.wait, max(0.0, shutdown.seconds_left() - 1.0))
+                await run_in_threadpool(services.runner.stop, 0.5)
+            else:
+                await run_in_threadpool(services.runner.stop)
 
     app = FastAPI(
         title="Scribe",
@@ -76,6 +85,8 @@ def create_app(
     install_cors(app, services.settings.cors_origin_list)
     app.add_middleware(HeaderLimit)
     app.add_middleware(SecurityHeaders)  # every response carries them
+    if services.metrics is not None:
+        app.add_middleware(RequestMetrics, metrics=services.metrics)
     app.add_middleware(RequestContext)  # added last: outermost, so every answer carries the id
     install_error_handlers(app)
     app.include_router(transcriptions.router, dependencies=V1)
@@ -84,6 +95,7 @@ def create_app(
     app.include_router(usage.router, dependencies=V1)
     app.include_router(text_rules.router, dependencies=V1)
     app.include_router(health.router)
+    app.include_router(metrics_router)
 
     mount_web_app(app)
 

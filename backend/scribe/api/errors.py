@@ -25,6 +25,7 @@ from scribe.domain.errors import (
     RateLimited,
     ResourceExhausted,
     ScribeError,
+    ShuttingDown,
     StorageUnavailable,
     Unauthenticated,
 )
@@ -43,6 +44,7 @@ _STATUS: list[tuple[type[ScribeError], int, str]] = [
     (ConfigurationError, 503, "service_unavailable"),
     (ResourceExhausted, 503, "service_unavailable"),
     (StorageUnavailable, 503, "service_unavailable"),
+    (ShuttingDown, 503, "service_unavailable"),
     (Cancelled, 499, "cancelled"),
     (Unauthenticated, 401, "invalid_request_error"),
     (PermissionDenied, 403, "invalid_request_error"),
@@ -116,7 +118,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScribeError)
     async def scribe_error(_: Request, exc: ScribeError) -> JSONResponse:
         status, _type = status_of(exc)
-        if status >= 500:
+        if isinstance(exc, ShuttingDown):
+            log.info("refused: %s", exc.message)  # expected while stopping, not a failure
+        elif status >= 500:
             log.error("%s: %s", type(exc).__name__, exc.message)
         elif isinstance(exc, Cancelled):
             log.info("cancelled: %s", exc.message)

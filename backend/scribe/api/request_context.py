@@ -3,8 +3,8 @@
 ``RequestContext`` (pure ASGI middleware) takes the client's ``x-request-id`` when it is a sane
 token, or makes one, keeps it in the ``REQUEST_ID`` context variable for the duration of the
 request (worker threads started with ``contextvars.copy_context()`` inherit it) and adds it to
-the response. ``RequestIdFilter`` puts it on log records as ``request_id``, so any formatter (the
-plain one in ``logging_config`` or a JSON one) can print it.
+the response. ``scribe.logging_setup`` puts it on every log line, text or JSON (``RequestIdFilter``
+does it alone, for handlers set up elsewhere).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from contextvars import ContextVar
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scribe.log_context import REQUEST_ID
+
 HEADER = "x-request-id"
-REQUEST_ID: ContextVar[str | None] = ContextVar("scribe_request_id", default=None)
 _SANE = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
 
@@ -69,43 +69,9 @@ class RequestContext:
         await self.app(scope, receive, send_with_id)
 
 
-def logging_config(level: str) -> dict[str, Any]:
-    """``logging.config.dictConfig`` settings for ``scribe serve``: the service's and uvicorn's
-    loggers (the access log too) with the request id on every line."""
-    level = level.upper()
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
-        "formatters": {
-            "default": {
-                "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
-            },
-            "access": {
-                "()": "uvicorn.logging.AccessFormatter",
-                "fmt": "%(asctime)s %(levelname)s access [%(request_id)s]: "
-                '%(client_addr)s - "%(request_line)s" %(status_code)s',
-                "use_colors": False,
-            },
-        },
-        "handlers": {
-            "default": {
-                "class": "logging.StreamHandler",
-                "formatter": "default",
-                "filters": ["request_id"],
-                "stream": "ext://sys.stderr",
-            },
-            "access": {
-                "class": "logging.StreamHandler",
-                "formatter": "access",
-                "filters": ["request_id"],
-                "stream": "ext://sys.stdout",
-            },
-        },
-        "root": {"handlers": ["default"], "level": level},
-        "loggers": {
-            "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
-            "uvicorn.error": {"level": level},
-            "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
-        },
-    }
+def logging_config(level: str, log_format: str = "text") -> dict[str, Any]:
+    """The logging settings of every ``scribe`` command (kept here for older imports; see
+    ``scribe.logging_setup``)."""
+    from scribe.logging_setup import logging_config as config
+
+    return config(level, log_format)

@@ -134,6 +134,23 @@ class QueueFull(ScribeError):
         super().__init__(message, code="queue_full", retry_after=max(1, math.ceil(retry_after)))
 
 
+class ShuttingDown(ScribeError):
+    """The process is stopping (graceful shutdown): it takes no new work, and work it could not
+    finish in time is handed back; the client should try again (another node, or after the
+    restart)."""
+
+    RETRY_AFTER = 10.0
+
+    def __init__(
+        self,
+        message: str = "The server is shutting down; try again in a few seconds.",
+        *,
+        code: str = "server_shutting_down",
+        retry_after: float = RETRY_AFTER,
+    ) -> None:
+        super().__init__(message, code=code, retry_after=retry_after)
+
+
 class Conflict(ScribeError):
     """The thing exists but is not in a state that allows this (a job's result before it is
     completed, cancelling a finished job)."""

@@ -161,6 +161,11 @@ class Job:
         """An interrupted run (the process died): back in the queue, progress reset."""
         return self._to(JobStatus.QUEUED, started_at=None, progress=JobProgress())
 
+    def hand_back(self) -> Job:
+        """A run stopped by a graceful shutdown: back in the queue, and the attempt not counted
+        (the job did not fail; the process was asked to stop)."""
+        return replace(self.requeue(), attempts=max(0, self.attempts - 1))
+
     @property
     def response_format(self) -> str:
         return str(self.request.get("response_format", "json"))

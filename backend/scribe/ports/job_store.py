@@ -30,6 +30,11 @@ class JobStore(Protocol):
         and whether more follow."""
         ...
 
+    def count_by_status(self) -> dict[JobStatus, int]:
+        """How many jobs the store holds in each status (statuses without jobs may be left
+        out); read at every metrics scrape, so one cheap query."""
+        ...
+
     def with_status(self, statuses: Sequence[JobStatus]) -> list[Job]:
         """Every job in one of these statuses, oldest first (recovery at startup)."""
         ...

@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from scribe.domain.cancellation import CancelToken
-from scribe.domain.errors import Cancelled, ScribeError
+from scribe.domain.errors import Cancelled, ScribeError, ShuttingDown
 from scribe.domain.jobs import Job, JobError, JobProgress, JobStatus, JobUsage
 from scribe.domain.transcript import Segment
 from scribe.domain.transcript_codec import segment_to_dict, transcript_to_dict
+from scribe.log_context import job_context
 from scribe.ports.blob_store import BlobStore
 from scribe.ports.job_events import JobEvents
 from scribe.ports.job_queue import JobQueue
@@ -50,6 +51,8 @@ PROGRESS_WRITE_SECONDS = 1.0
 MONITOR_SECONDS = 1.0
 QUEUE_POLL_SECONDS = 0.5
 SERVER_RESTARTED = "The server restarted while this synchronous request was waiting or running."
+SHUTTING_DOWN = "The server is shutting down."
+DRAIN_POLL_SECONDS = 0.05
 
 
 class _JobSink:
@@ -158,6 +161,9 @@ class JobRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._starting = threading.Lock()
+        # Jobs a graceful shutdown handed back while their run went on: that run's end
+        # (whenever its engine call returns) must not record anything.
+        self._handed_back: set[str] = set()
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -195,6 +201,68 @@ class JobRunner:
         if self._callbacks is not None:
             self._callbacks.close()
 
+    # --- graceful shutdown --------------------------------------------------------------
+
+    def close(self) -> None:
+        """Take no more jobs: the slots stop taking from the queue and new submissions are
+        refused (ShuttingDown); queued jobs stay queued in the store for the next start."""
+        self.cancellations.close()
+
+    def drain(self, deadline: float, *, keep_waiting_clients: bool = False) -> list[str]:
+        """A graceful shutdown, until ``deadline`` (``time.monotonic()``): take no more jobs,
+        let running ones finish, then hand back what still runs. The ids handed back.
+
+        A job handed back is queued again (its attempt not counted, its audio kept): a
+        background job runs at the next start or on another worker. The synchronous jobs whose
+        clients wait in this process end with ShuttingDown (a 503 with Retry-After, an error
+        event on a stream), at once if they have not started, else at the deadline; with
+        ``keep_waiting_clients`` (a worker: the clients wait on an API node) they are handed
+        back like the others. The engine calls of handed-back runs are not waited for: they end
+        in the background and record nothing."""
+        self.close()
+        if not keep_waiting_clients:
+            self._answer_waiting(queued_only=True)
+        while time.monotonic() < deadline and (
+            self.cancellations.running()
+            or (not keep_waiting_clients and self.cancellations.waiting())
+        ):
+            time.sleep(DRAIN_POLL_SECONDS)
+        handed: list[str] = []
+        for job_id in self.cancellations.running():
+            job = self.store.get(job_id)
+            if job is not None and job.status is JobStatus.IN_PROGRESS:
+                if job.background or keep_waiting_clients:
+                    if self.hand_back(job):
+                        handed.append(job_id)
+                else:
+                    self._end(job, error=ShuttingDown())
+            self.cancellations.cancel(job_id, SHUTTING_DOWN)
+        if not keep_waiting_clients:
+            self._answer_waiting(queued_only=False)
+        if handed:
+            log.info("shutdown: %d job(s) handed back to the queue: %s", len(handed), handed)
+        return handed
+
+    def hand_back(self, job: Job) -> bool:
+        """Queue a running job again without counting its attempt; False if it had changed."""
+        self._handed_back.add(job.id)
+        if self.store.save(job.hand_back(), expect=JobStatus.IN_PROGRESS):
+            with job_context(job.id):
+                log.info("job %s: handed back to the queue (the shutdown's grace ended)", job.id)
+            return True
+        self._handed_back.discard(job.id)
+        return False
+
+    def _answer_waiting(self, *, queued_only: bool) -> None:
+        """End the synchronous jobs this process's clients wait for with ShuttingDown."""
+        for job_id in self.cancellations.waiting():
+            job = self.store.get(job_id)
+            if job is None or job.status.terminal:
+                continue
+            if queued_only and job.status is not JobStatus.QUEUED:
+                continue
+            self._end(job, error=ShuttingDown())
+
     def recover(self) -> None:
         """Queue again what was queued; run again what was running (counting attempts)."""
         requeued = failed = 0
@@ -223,13 +291,15 @@ class JobRunner:
     # --- work ---------------------------------------------------------------------------
 
     def _work(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not self.cancellations.closing:
             if not self._is_ready():
                 self._stop.wait(QUEUE_POLL_SECONDS)
                 continue
             job_id = self.queue.get(QUEUE_POLL_SECONDS)
             if job_id is None:
                 continue
+            if self.cancellations.closing:
+                return  # it stays queued in the store: the next start queues it again
             try:
                 self.run(job_id)
             except Exception:
@@ -244,8 +314,12 @@ class JobRunner:
         lease), a job left in progress by a dead process runs again, counting the attempt."""
         context = self.cancellations.take_context(job_id)
         if context is not None:
-            return context.run(self._run, job_id, resume_interrupted)
-        return self._run(job_id, resume_interrupted)
+            return context.run(self._run_logged, job_id, resume_interrupted)
+        return self._run_logged(job_id, resume_interrupted)
+
+    def _run_logged(self, job_id: str, resume_interrupted: bool) -> Job | None:
+        with job_context(job_id):  # every line logged while it runs carries the job's id
+            return self._run(job_id, resume_interrupted)
 
     def _resume(self, job: Job) -> Job | None:
         """A job whose process died while running it: queued again, or failed after
@@ -301,6 +375,9 @@ class JobRunner:
             usage = JobUsage(audio_seconds, round(time.monotonic() - began, 3))
             return self._end(sink.job, usage=usage)
         except Cancelled:
+            if job_id in self._handed_back:
+                log.info("job %s: stopped by the shutdown; handed back to the queue", job_id)
+                return None
             if self._stop.is_set() and job.background and not self._cancel_asked(job_id):
                 # Shutting down: back to the queue for the next start (as after a crash).
                 current = self.store.get(job_id)
@@ -342,7 +419,7 @@ class JobRunner:
         """Record how the job ended, tell its followers and its callback, record usage."""
         now = self._clock()
         current = self.store.get(job.id) or job
-        if current.status.terminal:
+        if current.status.terminal or job.id in self._handed_back:
             return current
         if cancelled or (error is None and usage is None):
             ended = current.cancel(now)

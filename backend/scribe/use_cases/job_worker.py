@@ -6,6 +6,11 @@ ran out). Each run takes the job's lease first, renewed while it runs: a second 
 that someone runs is dropped, one whose worker died (its lease expired) runs again, and a job
 that has ended is never run again, so one result is stored. ``rescue`` re-sends jobs whose
 worker died, so they need not wait for the broker's visibility timeout.
+
+On SIGTERM (``shutdown``), running jobs may finish within the grace; those still running then
+are handed back (queued again, the attempt not counted), their leases released and their
+messages sent again, so another worker takes them at once; ``on_handed_back`` then ends the
+process (its engine threads are not waited for).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from scribe.ports.workers import WorkerInfo, WorkerRegistry
 
 from .job_runner import JobRunner
 from .jobs import utc_now
+from .shutdown import GracefulShutdown
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,7 @@ class JobWorker:
         info: WorkerInfo,
         *,
         lease_seconds: float,
+        shutdown_grace_seconds: float = 8.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
@@ -61,15 +68,28 @@ class JobWorker:
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._holders: dict[str, str] = {}  # running job -> the lease holder running it
+        self.shutdown = GracefulShutdown(
+            runner,
+            shutdown_grace_seconds,
+            keep_waiting_clients=True,  # their clients wait on an API node: run them elsewhere
+            on_drained=self._drained,
+        )
+        # Called after jobs were handed back at the end of the grace (the CLI exits there).
+        self.on_handed_back: Callable[[], None] | None = None
 
     def execute(self, job_id: str) -> str:
         """Run the job if it still needs running; what happened, in a word or two."""
         job = self._store.get(job_id)
         if job is None or job.status.terminal:
             return "already ended" if job is not None else "deleted"
+        if self.shutdown.started:
+            self._queue.put(job_id, force=True)  # delivered while stopping: to another worker
+            return "sent again (this worker is stopping)"
         holder = f"{self.info.name}/{threading.get_ident()}"
         if not self._leases.acquire(job_id, holder):
             return "running elsewhere"
+        self._holders[job_id] = holder
         done = threading.Event()
         keeper = threading.Thread(target=self._keep_lease, args=(job_id, holder, done), daemon=True)
         keeper.start()
@@ -79,6 +99,7 @@ class JobWorker:
         finally:
             done.set()
             keeper.join()
+            self._holders.pop(job_id, None)
             self._leases.release(job_id, holder)
 
     def _keep_lease(self, job_id: str, holder: str, done: threading.Event) -> None:
@@ -104,6 +125,23 @@ class JobWorker:
             self._queue.put(job.id, force=True)
             count += 1
         return count
+
+    def hand_back(self, job_ids: Sequence[str]) -> None:
+        """Release the leases of jobs the runner handed back and send them again."""
+        for job_id in job_ids:
+            holder = self._holders.get(job_id)
+            try:
+                if holder is not None:
+                    self._leases.release(job_id, holder)
+                self._queue.put(job_id, force=True)
+                log.info("job %s: handed back; sent again for another worker", job_id)
+            except Exception:
+                log.exception("job %s: could not send it again (the rescue will)", job_id)
+
+    def _drained(self, handed: list[str]) -> None:
+        self.hand_back(handed)
+        if handed and self.on_handed_back is not None:
+            self.on_handed_back()
 
     # --- lifecycle ----------------------------------------------------------------------
 

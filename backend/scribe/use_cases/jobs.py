@@ -26,6 +26,7 @@ from scribe.domain.errors import (
     NotFound,
     QueueFull,
     ScribeError,
+    ShuttingDown,
 )
 from scribe.domain.jobs import Job, JobError, JobStatus, new_job_id
 from scribe.domain.options import TranscriptionOptions
@@ -86,13 +87,33 @@ class RunTimes:
 
 class Cancellations:
     """The jobs of this process: the cancel tokens of those running (the runner registers
-    them), and the context each was submitted in, so that its run logs with the request id of
-    its request and charges its audio to that request's admission."""
+    them), the context each was submitted in, so that its run logs with the request id of
+    its request and charges its audio to that request's admission, the synchronous jobs whose
+    clients wait here, and whether the process is closing (a graceful shutdown)."""
 
     def __init__(self) -> None:
         self._tokens: dict[str, CancelToken] = {}
         self._contexts: dict[str, contextvars.Context] = {}
+        self._waiting: set[str] = set()
+        self._closing = threading.Event()
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """No new job is accepted from now on (submissions raise ShuttingDown)."""
+        self._closing.set()
+
+    @property
+    def closing(self) -> bool:
+        return self._closing.is_set()
+
+    def add_waiting(self, job_id: str) -> None:
+        with self._lock:
+            self._waiting.add(job_id)
+
+    def waiting(self) -> list[str]:
+        """Synchronous jobs submitted here whose clients have not had their answer yet."""
+        with self._lock:
+            return list(self._waiting)
 
     def remember_context(self, job_id: str) -> None:
         with self._lock:
@@ -101,6 +122,12 @@ class Cancellations:
     def take_context(self, job_id: str) -> contextvars.Context | None:
         with self._lock:
             return self._contexts.pop(job_id, None)
+
+    def forget(self, job_id: str) -> None:
+        """The job's client has its answer (or is gone): nothing of it is kept here."""
+        with self._lock:
+            self._contexts.pop(job_id, None)
+            self._waiting.discard(job_id)
 
     def register(self, job_id: str, token: CancelToken) -> None:
         with self._lock:
@@ -174,6 +201,8 @@ class Jobs:
         Raises InvalidRequest for a request this server cannot honour (before anything is
         stored) and QueueFull when the queue is full. The audio is decoded when the job runs.
         """
+        if self.cancellations.closing:
+            raise ShuttingDown()
         options = self._options.build(request)
         if callback_url is not None:
             self._check_callback(callback_url)
@@ -190,6 +219,8 @@ class Jobs:
         )
         self._blobs.put(audio_key(job.id), audio)
         self.cancellations.remember_context(job.id)
+        if not background:
+            self.cancellations.add_waiting(job.id)
         try:
             self._store.add(job)
             try:
@@ -198,7 +229,7 @@ class Jobs:
                 self._store.delete(job.id)
                 raise
         except BaseException as exc:
-            self.cancellations.take_context(job.id)
+            self.cancellations.forget(job.id)
             self._blobs.delete_prefix(job.id)
             if isinstance(exc, QueueFull):
                 raise self._queue_full() from None
@@ -357,7 +388,7 @@ class Jobs:
         the record too unless ``keep_record``."""
         self._blobs.delete_prefix(job_id)
         self._events.forget(job_id)
-        self.cancellations.take_context(job_id)
+        self.cancellations.forget(job_id)
         if not keep_record:
             self._store.delete(job_id)
 
@@ -394,5 +425,9 @@ def error_from(error: JobError) -> ScribeError:
     if not (isinstance(cls, type) and issubclass(cls, errors.ScribeError)):
         cls = errors.ScribeError
     exc = cls.__new__(cls)
-    errors.ScribeError.__init__(exc, error.message, param=error.param, code=error.code)
+    # A kind that advises a wait (ShuttingDown) keeps it: its 503 carries that Retry-After.
+    retry_after = getattr(cls, "RETRY_AFTER", None)
+    errors.ScribeError.__init__(
+        exc, error.message, param=error.param, code=error.code, retry_after=retry_after
+    )
     return exc

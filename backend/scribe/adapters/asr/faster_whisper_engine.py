@@ -169,6 +169,10 @@ class FasterWhisperEngine:
         loaded = self._loaded.peek()
         return loaded.compute_type if loaded is not None else self._compute_type
 
+    def describe(self) -> dict[str, Any]:
+        """Where and how it runs (for readiness and metrics): device, dtype, loaded."""
+        return {"device": self._device, "dtype": self.compute_type, "loaded": self.is_loaded}
+
     @property
     def model(self) -> WhisperModel:
         """The bare ``faster_whisper.WhisperModel`` (loads it if needed), e.g. for benchmarks."""

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scribe.adapters.devices import parse_device, torch_device
+from scribe.adapters.download_progress import hub_download_progress
 from scribe.adapters.lazy import Lazy
 from scribe.adapters.torchaudio_compat import ensure_torchaudio_importable
 from scribe.domain.audio import Audio
@@ -204,7 +205,9 @@ class NemoEngine:
                 ) from exc
         else:
             try:
-                model = ASRModel.from_pretrained(self._source.ref, map_location=device)
+                # First start with downloads allowed: progress lines in the log, not bars.
+                with hub_download_progress(self._source.allow_downloads):
+                    model = ASRModel.from_pretrained(self._source.ref, map_location=device)
             except Exception as exc:
                 raise self._source.unavailable(exc) from exc
 

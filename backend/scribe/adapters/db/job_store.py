@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from scribe.domain.jobs import Job, JobError, JobProgress, JobStatus, JobUsage
 from scribe.domain.options import Task
@@ -62,6 +62,13 @@ class SqlJobStore:
             query = query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit + 1)
             rows = list(session.scalars(query))
             return [_job(r) for r in rows[:limit]], len(rows) > limit
+
+    def count_by_status(self) -> dict[JobStatus, int]:
+        with self._db.session() as session:
+            rows = session.execute(
+                select(JobRow.status, func.count()).group_by(JobRow.status)
+            ).all()
+        return {JobStatus(status): int(count) for status, count in rows}
 
     def with_status(self, statuses: Sequence[JobStatus]) -> list[Job]:
         with self._db.session() as session:

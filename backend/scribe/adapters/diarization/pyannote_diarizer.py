@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scribe.adapters.devices import parse_device, torch_device
+from scribe.adapters.download_progress import hub_download_progress
 from scribe.adapters.lazy import Lazy
 from scribe.adapters.torchaudio_compat import ensure_torchaudio_importable
 from scribe.domain.audio import Audio
@@ -118,6 +119,16 @@ class PyannoteDiarizer:
         """Whether ``load`` has succeeded."""
         return self._pipeline.loaded
 
+    def describe(self) -> dict[str, Any]:
+        """Where and how it runs (for readiness and metrics): device, dtype once loaded."""
+        pipeline = self._pipeline.peek()
+        dtype = None
+        if pipeline is not None:
+            model = getattr(pipeline, "_segmentation", None)
+            first = next(iter(getattr(getattr(model, "model", None), "parameters", list)()), None)
+            dtype = str(first.dtype).removeprefix("torch.") if first is not None else None
+        return {"device": self._device, "dtype": dtype, "loaded": pipeline is not None}
+
     # --- loading ----------------------------------------------------------------------------
 
     def load(self) -> None:
@@ -138,7 +149,8 @@ class PyannoteDiarizer:
 
         device = torch_device(self._device, "The pyannote diarizer")
         try:
-            with hub_offline(not self._source.allow_downloads):
+            allowed = self._source.allow_downloads
+            with hub_offline(not allowed), hub_download_progress(allowed):
                 pipeline = Pipeline.from_pretrained(
                     source, token=self._hf_token, cache_dir=self._source.cache_dir
                 )

@@ -107,6 +107,17 @@ def register_job_task(app: Celery, execute: Callable[[str], Any]) -> None:
         log.info("job %s: %s", job_id, outcome)
 
 
+def on_worker_shutdown(callback: Callable[[], Any]) -> None:
+    """Call ``callback`` when the worker is told to stop (SIGTERM: Celery's warm shutdown), in
+    the signal handler: it must only start things."""
+    from celery.signals import worker_shutting_down
+
+    def handler(**_: Any) -> None:
+        callback()
+
+    worker_shutting_down.connect(handler, weak=False)
+
+
 def run_worker(
     app: Celery, *, queues: Sequence[str], concurrency: int, name: str, loglevel: str
 ) -> None:

@@ -31,11 +31,24 @@ async def ready(services: ServicesDep) -> JSONResponse:
     warm_up = services.warm_up
     checks = await run_in_threadpool(_check_dependencies, services)
     down = [name for name, state in checks.items() if state != "ok"]
+    models = services.models()
+    asr = [m for m in models if m.role == "asr"]
+    diarizer = next((m for m in models if m.role == "diarizer"), None)
     body: dict[str, Any] = {
         "status": "ready" if warm_up.ready else ("failed" if warm_up.error else "loading"),
         "models": [e.name for e in services.engines.all],
         "diarizer": services.diarizer.name if services.diarizer else None,
+        # Where each model runs (an API node of the scaled shape loads none: `loaded` false).
+        "engines": [m.as_dict() | {"loaded": m.loaded} for m in asr],
+        "diarization": None
+        if diarizer is None
+        else diarizer.as_dict() | {"loaded": diarizer.loaded},
     }
+    shutdown = services.shutdown
+    if shutdown is not None and shutdown.started:
+        # Load balancers stop sending here; running jobs are finishing or being handed back.
+        body["status"] = "stopping"
+        return JSONResponse(body, status_code=503, headers=retry_after_headers(503, 10.0))
     if services.scale is not None:
         body["role"] = "api" if checks else "worker"
     if checks:

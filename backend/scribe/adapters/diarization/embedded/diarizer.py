@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -115,6 +115,10 @@ class EmbeddedDiarizer:
     @property
     def name(self) -> str:
         return "embedded"
+
+    def describe(self) -> dict[str, Any]:
+        """Where and how it runs (for readiness and metrics): always the CPU, in float32."""
+        return {"device": "cpu", "dtype": "float32", "loaded": self._models.loaded}
 
     def load(self) -> None:
         """Load the segmentation model and the speaker encoder once (idempotent, thread-safe)."""
