@@ -18,7 +18,7 @@ do_install() {
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
   fi
-  local plugin="$HOME/.docker/cli-plugins/docker-compose"
+  local plugin="${HOME:-/root}/.docker/cli-plugins/docker-compose"
   if ! "$DOCKER" compose version >/dev/null 2>&1; then
     local venv=/tmp/scribe-compose-venv
     [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"

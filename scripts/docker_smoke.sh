@@ -76,6 +76,9 @@ with wave.open(sys.argv[2], "wb") as out:
         out.writeframes(frames)
 PY
 
+for tool in curl python3; do
+  command -v "$tool" >/dev/null || fail "$tool is needed (apt-get install $tool)"
+done
 "$DOCKER" info >/dev/null 2>&1 || fail "no Docker engine answers ($DOCKER info)"
 "$DOCKER" compose version >/dev/null 2>&1 || fail "no compose v2 ($DOCKER compose version)"
 
@@ -154,6 +157,7 @@ uid="$("$DOCKER" exec "$NAME" sh -c 'awk "/^Uid:/ {print \$2}" /proc/1/status; i
 log "user ids (PID 1, exec): $(echo $uid)"
 for u in $uid; do [ "$u" != 0 ] || fail "a process runs as root"; done
 
+curl -fsS "$URL/" | grep -qi '<html' || fail "the web app is not served at /"
 KEY="$(new_key "$DOCKER" exec "$NAME")"
 [ -n "$KEY" ] || fail "could not create an API key"
 AUTH=(-H "Authorization: Bearer $KEY")
