@@ -132,6 +132,10 @@ def test_the_gpu_worker_reserves_a_gpu_and_the_cpu_one_does_not() -> None:
     assert devices[0]["capabilities"] == ["gpu"]
     cpu = config(SCALE, "scaled")["services"]["worker-cpu"]
     assert "deploy" not in cpu
+    # The GPU topology's API node loads no model: it must start on a node without a GPU.
+    api = config(SCALE, "gpu")["services"]["api-gpu"]
+    assert "deploy" not in api
+    assert api["environment"]["SCRIBE_DEVICE"] == "cpu"
 
 
 def test_redis_and_postgres_images_can_be_replaced() -> None:
