@@ -21,7 +21,8 @@ SCRIPT = textwrap.dedent(
 
     def job_slot():  # a daemon thread, like the job runner's slots
         pool = concurrent.futures.ThreadPoolExecutor(1)
-        pool.submit(lambda: (started.set(), never.wait()))
+        pool.submit(never.wait)  # returns once the pool's thread is started and registered
+        started.set()
         never.wait()
 
     threading.Thread(target=job_slot, daemon=True).start()
