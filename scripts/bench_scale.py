@@ -5,7 +5,7 @@ path adds to a synchronous request, on this machine.
     flock /tmp/scribe-bench.lock python scripts/bench_scale.py
     python scripts/bench_scale.py --jobs 8 --repeats 5 --threads 1 --out research/scale-out.md
 
-Everything runs as real processes, started as the README starts them (tests/scale/cluster.py):
+Everything runs as real processes, started as the README starts them (scribe/devtools/cluster.py):
 Redis (append-only file) and PostgreSQL in temporary folders, one `scribe serve` API node and
 `scribe worker` processes (Celery), Whisper base, diarization off, Whisper's random temperature
 fallback off, ``--threads`` CPU threads per Whisper model.
@@ -29,11 +29,10 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tests.scale.cluster import Cluster, cluster  # noqa: E402
-from tests.services import postgres_server  # noqa: E402
+from scribe.devtools.cluster import Cluster, cluster
+from scribe.devtools.services import postgres_server
 
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_server import free_port, wait_until_ready  # noqa: E402
 

@@ -6,8 +6,9 @@ running service over HTTP, side by side in one run, plus the service's peak memo
     python scripts/bench_service.py --minutes 1 --rounds 2 --out research/x.md
 
 The service is started as `scribe serve` (the default embedded setup) in a subprocess; the bare
-engine runs in a plain Python process of its own that imports only faster-whisper, with the
-adapter's exact model folder and arguments, on the same WAV bytes. The two never run at the same
+engine runs in a plain Python process of its own that imports only faster-whisper: its own
+batched path, ``BatchedInferencePipeline`` (the service batches too), with the adapter's model
+folder, batch size and decoding arguments, on the same WAV bytes. The two never run at the same
 time. Requests ask for diarize=false so both sides do the same ASR work; a last request
 with diarization on shows what speakers cost.
 
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -49,27 +51,47 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-# The bare engine as a user would run it: a plain process that imports only faster-whisper.
+# The bare engine as a user would run it: a plain process that imports only faster-whisper and
+# uses its batched pipeline.
 _BARE = """
 import io, json, sys, time
-from faster_whisper import WhisperModel
+from faster_whisper import BatchedInferencePipeline, WhisperModel
 job = json.loads(sys.argv[1])
 body = open(sys.argv[2], "rb").read()
 warm = open(sys.argv[3], "rb").read()
 kwargs = job["kwargs"]
-kwargs["temperature"] = tuple(kwargs["temperature"])
 model = WhisperModel(job["model"], device=job["device"], compute_type=job["compute_type"],
                      cpu_threads=job["cpu_threads"])
-list(model.transcribe(io.BytesIO(warm), **kwargs)[0])
+pipeline = BatchedInferencePipeline(model)
+list(pipeline.transcribe(io.BytesIO(warm), **kwargs)[0])
 times = []
 for _ in range(job["rounds"]):
     started = time.perf_counter()
-    segments, _ = model.transcribe(io.BytesIO(body), **kwargs)
+    segments, _ = pipeline.transcribe(io.BytesIO(body), **kwargs)
     for _ in segments:
         pass
     times.append(time.perf_counter() - started)
 print(json.dumps(times))
 """
+
+
+def _batched_kwargs(sequential: dict[str, Any], batch_size: int) -> dict[str, Any]:
+    """``BatchedInferencePipeline.transcribe`` arguments for the adapter's decoding ones: the
+    same language, task, beam, prompt, hotwords and word times, the adapter's batch size, one
+    deterministic pass at the first temperature (as the service's batched path decodes), and
+    timestamps on (the service asks for them: its segments are sentence-sized)."""
+    return {
+        "language": sequential["language"],
+        "task": sequential["task"],
+        "beam_size": sequential["beam_size"],
+        "temperature": float(sequential["temperature"][0]),
+        "initial_prompt": sequential["initial_prompt"],
+        "hotwords": sequential["hotwords"],
+        "word_timestamps": sequential["word_timestamps"],
+        "vad_filter": True,  # the pipeline cuts at the pauses Silero VAD finds
+        "without_timestamps": False,
+        "batch_size": batch_size,
+    }
 
 
 def _bare_engine(job: dict[str, object], body: bytes, warm: bytes) -> list[float]:
@@ -111,12 +133,16 @@ def main() -> int:
     engine = build_asr_engine("whisper", settings, resolve_device(settings))
     engine.load()
     options = TranscriptionOptions(word_timestamps=False, diarize=False)
+    batch_size: int = engine.batch_size  # type: ignore[attr-defined]
+    if batch_size < 2:
+        print("batching is off (SCRIBE_WHISPER_BATCH_SIZE): nothing to compare", file=sys.stderr)
+        return 2
     bare_job = {
         "model": str(engine.model_path),  # type: ignore[attr-defined]
         "device": engine.device,  # type: ignore[attr-defined]
         "compute_type": engine.compute_type,  # type: ignore[attr-defined]
         "cpu_threads": whisper_cpu_threads(settings),
-        "kwargs": engine.transcribe_kwargs(options),  # type: ignore[attr-defined]
+        "kwargs": _batched_kwargs(engine.transcribe_kwargs(options), batch_size),  # type: ignore[attr-defined]
         "rounds": args.rounds,
     }
     # In one process, with nothing else around: the adapter (what the service calls) against
@@ -125,11 +151,14 @@ def main() -> int:
     decoded = PyAVDecoder().decode(io.BytesIO(body))
     engine.transcribe(decoded, options)
     in_adapter = time.perf_counter() - started
+    from faster_whisper import BatchedInferencePipeline
+
+    pipeline = BatchedInferencePipeline(engine.model)  # type: ignore[attr-defined]
     started = time.perf_counter()
-    for _ in engine.model.transcribe(io.BytesIO(body), **bare_job["kwargs"])[0]:  # type: ignore[attr-defined,index]
+    for _ in pipeline.transcribe(io.BytesIO(body), **bare_job["kwargs"])[0]:  # type: ignore[arg-type]
         pass
     in_bare = time.perf_counter() - started
-    del engine, decoded  # from here on each side runs in a process of its own
+    del engine, decoded, pipeline  # from here on each side runs in a process of its own
 
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="scribe-bench-")) / "server.log"
@@ -175,6 +204,7 @@ def main() -> int:
     lines = [
         f"recording: {audio.duration / 60:.1f} min joined from {', '.join(SPEECH_CLIPS)}",
         f"engine: faster-whisper {settings.whisper_model}, beam {settings.whisper_beam_size}, "
+        f"batch {batch_size}, "
         f"{bare_job['compute_type']} on {bare_job['device']}, {bare_job['cpu_threads']} threads; "
         f"{os.cpu_count()} CPUs; "
         f"rounds {args.rounds}; temperature fallback "
@@ -182,13 +212,14 @@ def main() -> int:
         "",
         "| run | seconds | real-time factor | × bare |",
         "| --- | ---: | ---: | ---: |",
-        f"| bare faster-whisper (own process) | {b:.1f} | {b / audio.duration:.3f} | 1.00 |",
+        f"| bare BatchedInferencePipeline (own process) | {b:.1f} | {b / audio.duration:.3f} "
+        "| 1.00 |",
         f"| service over HTTP, diarize=false | {s:.1f} | {s / audio.duration:.3f} | {s / b:.2f} |",
         f"| service over HTTP, diarize=true | {diarized:.1f} | {diarized / audio.duration:.3f} "
         f"| {diarized / b:.2f} |",
         "",
-        f"same process, one run each: adapter (decode + transcribe) {in_adapter:.1f} s, bare call "
-        f"{in_bare:.1f} s: × {in_adapter / in_bare:.2f}",
+        f"same process, one run each: adapter (decode + transcribe) {in_adapter:.1f} s, bare "
+        f"pipeline {in_bare:.1f} s: × {in_adapter / in_bare:.2f}",
         f"service peak memory (VmHWM of the server process): {peak:.0f} MB",
         f"all runs (s): bare {[round(t, 1) for t in bare_times]}, "
         f"service {[round(t, 1) for t in service_times]}",

@@ -344,11 +344,17 @@ class FakeJobStore:
             return True
 
     def page(
-        self, owner: str | None, *, limit: int, after: str | None = None
+        self,
+        owner: str | None,
+        *,
+        limit: int,
+        after: str | None = None,
+        statuses: Sequence[JobStatus] = (),
     ) -> tuple[list[Job], bool]:
         with self._lock:
             jobs = sorted(self.jobs.values(), key=lambda j: (j.created_at, j.id), reverse=True)
         jobs = [j for j in jobs if owner is None or j.owner == owner]
+        jobs = [j for j in jobs if not statuses or j.status in statuses]
         if after is not None:
             ids = [j.id for j in jobs]
             jobs = jobs[ids.index(after) + 1 :] if after in ids else []

@@ -1,115 +1,37 @@
-"""Throwaway PostgreSQL and Redis servers for the store tests.
-
-Each starts from Debian's packages (`apt-get install postgresql redis-server`, which .ci/run
-does) on a free loopback port in a temporary folder, and stops when the test session ends. In CI
+"""Throwaway PostgreSQL and Redis servers for the tests (``scribe.devtools.services``): in CI
 (CI=true) a missing server fails the tests that need it; elsewhere they are skipped with the
-reason, and the SQLite and in-memory runs of the same tests still run.
-"""
+reason, and the SQLite and in-memory runs of the same tests still run."""
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
+from scribe.devtools import services
+from scribe.devtools.services import free_port
 
-def _missing(what: str, install: str) -> None:
-    message = f"{what} is not installed ({install}; .ci/run installs it)"
+__all__ = ["free_port", "postgres_server", "redis_server"]
+
+
+def _missing(message: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
 
 
-def free_port() -> int:
-    with contextlib.closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _postgres_bin() -> Path | None:
-    found = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
-    )
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
 @contextlib.contextmanager
 def postgres_server() -> Iterator[str]:
     """A fresh PostgreSQL cluster; yields the URL of its ``postgres`` database."""
-    if url := os.environ.get("SCRIBE_TEST_POSTGRES_URL"):
+    with services.postgres_server(on_missing=_missing) as url:
         yield url
-        return
-    bindir = _postgres_bin()
-    if bindir is None:
-        _missing("PostgreSQL", "apt-get install postgresql")
-        raise AssertionError  # unreachable
-    root = Path(tempfile.mkdtemp(prefix="scribe-pg-"))
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(root, "postgres", "postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data, port = root / "data", free_port()
-
-    def run(*args: str) -> None:
-        subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)
-
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "scribe", "--auth=trust", "-E", "UTF8")
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    run(
-        str(bindir / "pg_ctl"),
-        "-D",
-        str(data),
-        "-o",
-        options,
-        "-l",
-        str(root / "log"),
-        "-w",
-        "start",
-    )
-    try:
-        yield f"postgresql+psycopg://scribe@127.0.0.1:{port}/postgres"
-    finally:
-        with contextlib.suppress(Exception):
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
     """A fresh Redis with no persistence; yields its URL."""
-    if url := os.environ.get("SCRIBE_TEST_REDIS_URL"):
+    with services.redis_server(on_missing=_missing) as url:
         yield url
-        return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        _missing("Redis", "apt-get install redis-server")
-        raise AssertionError  # unreachable
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

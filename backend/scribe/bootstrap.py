@@ -28,6 +28,7 @@ from scribe.ports.usage_meter import UsageMeter
 from scribe.ports.webhooks import WebhookSender
 from scribe.ports.workers import WorkerRegistry
 from scribe.use_cases.engines import AsrEngines
+from scribe.use_cases.job_reconciler import JobReconciler, sweep_interval
 from scribe.use_cases.job_runner import JobRunner
 from scribe.use_cases.jobs import Cancellations, Jobs, RunTimes
 from scribe.use_cases.keys import ApiKeys, AuthMode
@@ -332,9 +333,11 @@ def build_jobs(
     is_ready: Callable[[], bool] = lambda: True,
     scale: Scale | None = None,
     on_job_finished: Callable[[Job], None] | None = None,
+    reconcile: bool = False,
 ) -> tuple[Jobs, JobRunner]:
     """The job use cases and their runner: on one in-process queue and event stream, or (with
-    ``scale``) on Celery and Redis streams, where the runner only watches (workers run jobs)."""
+    ``scale``) on Celery and Redis streams, where the runner only watches (workers run jobs)
+    and, on an API node (``reconcile``), sends again the jobs whose message was lost."""
     from datetime import timedelta
 
     queue: JobQueue
@@ -349,7 +352,13 @@ def build_jobs(
         from scribe.adapters.queue.redis_events import RedisJobEvents
 
         queue = CeleryJobQueue(
-            scale.celery, scale.redis, scale.route, capacity=settings.job_queue_size
+            scale.celery,
+            scale.redis,
+            scale.route,
+            capacity=settings.job_queue_size,
+            sent_ttl_seconds=max(
+                blob_ttl_seconds(settings), settings.celery_visibility_timeout_seconds
+            ),
         )
         events = RedisJobEvents(scale.redis, ttl_seconds=blob_ttl_seconds(settings))
     cancellations = Cancellations()
@@ -394,6 +403,11 @@ def build_jobs(
 
         return job_object(job)
 
+    reconciler = (
+        build_reconciler(settings, storage, queue, scale)
+        if scale is not None and reconcile
+        else None
+    )
     runner = JobRunner(
         storage.jobs,
         queue,
@@ -411,8 +425,37 @@ def build_jobs(
         cancellations=cancellations,
         run_times=run_times,
         consume=scale is None,
+        reconcile=None if reconciler is None else reconciler.sweep,
+        reconcile_seconds=sweep_interval(settings.job_requeue_after_seconds),
     )
     return jobs, runner
+
+
+def build_reconciler(
+    settings: Settings, storage: Storage, queue: JobQueue, scale: Scale
+) -> JobReconciler:
+    """The sweep that sends again the jobs whose broker message was lost; under a Redis lock
+    that lapses after its interval, so one node at a time sweeps (any node may)."""
+    import os
+    import socket
+
+    from scribe.adapters.queue.celery_queue import CeleryJobQueue
+    from scribe.adapters.queue.redis_leases import RedisJobLeases
+
+    assert isinstance(queue, CeleryJobQueue)
+    after = settings.job_requeue_after_seconds
+    return JobReconciler(
+        storage.jobs,
+        queue,
+        queue,
+        RedisJobLeases(scale.redis, ttl_seconds=settings.job_lease_seconds),
+        requeue_after=after,
+        # A little shorter than the interval: the node that swept last may sweep again on time.
+        lock=RedisJobLeases(
+            scale.redis, ttl_seconds=0.9 * sweep_interval(after), prefix="scribe:lock:"
+        ),
+        holder=f"api@{socket.gethostname()}:{os.getpid()}",
+    )
 
 
 def resolve_device(settings: Settings) -> str:
@@ -525,9 +568,10 @@ def build_diarizer(settings: Settings, device: str) -> Diarizer | None:
             hf_token=_hf_token(settings),
             allow_downloads=settings.allow_downloads,
         )
-    from scribe.adapters.diarization.embedded import EmbeddedDiarizer
+    from scribe.adapters.diarization.embedded import EmbeddedDiarizer, EmbeddedSettings
 
-    return EmbeddedDiarizer()  # CPU only, whatever the device
+    # CPU only, whatever the device; its onnxruntime exports go under the cache directory.
+    return EmbeddedDiarizer(EmbeddedSettings(cache_dir=settings.cache_dir))
 
 
 def build_post_processors(settings: Settings) -> list[PostProcessor]:
@@ -624,6 +668,7 @@ def build_services(
         is_ready=lambda: warm_up.ready,
         scale=scale,
         on_job_finished=metrics.job_finished,
+        reconcile=api_node,
     )
     services = Services(
         settings=settings,
@@ -690,7 +735,7 @@ def _dependencies(storage: Storage, scale: Scale | None) -> dict[str, Callable[[
 def build_worker(services: Services, engines: Sequence[str]) -> JobWorker:
     """A ``scribe worker``'s job use case on the services ``build_services(role="worker")``
     made: leases and its announcement in Redis, the runner's ``run`` for each delivered job."""
-    from scribe.adapters.queue.celery_queue import register_job_task
+    from scribe.adapters.queue.celery_queue import CeleryJobQueue, register_job_task
     from scribe.adapters.queue.redis_leases import RedisJobLeases
     from scribe.ports.workers import WorkerInfo
     from scribe.use_cases.job_worker import JobWorker, worker_name
@@ -714,7 +759,9 @@ def build_worker(services: Services, engines: Sequence[str]) -> JobWorker:
         lease_seconds=lease,
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
-    register_job_task(scale.celery, worker.execute)
+    queue = services.runner.queue
+    taken = queue.taken if isinstance(queue, CeleryJobQueue) else None
+    register_job_task(scale.celery, worker.execute, taken)
     return worker
 
 

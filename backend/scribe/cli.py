@@ -203,9 +203,17 @@ def _add_jobs_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "every key's. A cancel reaches a job running in `scribe serve` within seconds.",
     )
     actions = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="the newest jobs: id, status, progress, owner")
+    listing = actions.add_parser("list", help="the newest jobs: id, status, progress, file, owner")
     listing.add_argument("--limit", type=int, default=20, help="how many (1-100, default 20)")
     listing.add_argument("--after", metavar="JOB_ID", help="the page after this job")
+    listing.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="STATUS",
+        help="only jobs in this status (queued, in_progress or running, completed, failed, "
+        "cancelled); repeat for several",
+    )
     show = actions.add_parser("show", help="one job, as JSON")
     show.add_argument("job_id")
     cancel = actions.add_parser("cancel", help="cancel a queued or running job")
@@ -625,6 +633,17 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+FILE_COLUMN = 32
+
+
+def _short(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters (an ellipsis in the middle keeps the extension)."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
 def _jobs(args: argparse.Namespace) -> int:
     import json
 
@@ -637,14 +656,17 @@ def _jobs(args: argparse.Namespace) -> int:
         services.storage.database.upgrade()
     jobs = services.jobs
     if args.action == "list":
-        page, more = jobs.page(None, limit=args.limit, after=args.after)
-        rows = [["ID", "STATUS", "PROGRESS", "TASK", "MODEL", "OWNER", "CREATED", "AUDIO S"]]
+        page, more = jobs.page(None, limit=args.limit, after=args.after, statuses=args.status)
+        rows = [
+            ["ID", "STATUS", "PROGRESS", "FILE", "TASK", "MODEL", "OWNER", "CREATED", "AUDIO S"]
+        ]
         for job in page:
             rows.append(
                 [
                     job.id,
                     job.status.value,
                     f"{job.progress.stage} {job.progress.fraction:.0%}",
+                    _short(job.filename or "-", FILE_COLUMN),
                     job.task.value + ("" if job.background else " (sync)"),
                     job.model or "-",
                     job.owner or "-",
@@ -654,7 +676,8 @@ def _jobs(args: argparse.Namespace) -> int:
             )
         _table(rows)
         if more:
-            print(f"more: scribe jobs list --after {page[-1].id}", file=sys.stderr)
+            filters = "".join(f" --status {s}" for s in args.status)
+            print(f"more: scribe jobs list --after {page[-1].id}{filters}", file=sys.stderr)
         return 0
     if args.action == "show":
         print(json.dumps(job_object(jobs.get(None, args.job_id)), indent=2))

@@ -126,6 +126,14 @@ class Settings(BaseSettings):
         description="A worker renews the lease of the job it runs; a job whose lease lapsed "
         "this long (its worker died) runs again on another worker.",
     )
+    job_requeue_after_seconds: float = Field(
+        60.0,
+        ge=1,
+        description="API nodes (SCRIBE_JOB_QUEUE=celery) send a job again when it has waited this "
+        "long with no message in the broker (lost when an API node crashed while sending it, or "
+        "Redis restarted without AOF), or ran this long with no worker holding its lease. One "
+        "node sweeps at a time, every half of this. Sending twice never runs a job twice.",
+    )
     worker_concurrency: int = Field(
         1,
         ge=1,

@@ -194,6 +194,44 @@ def test_the_list_pages_newest_first_in_openais_shape(app: Any) -> None:
     error_of(client.get(JOBS, params={"after": "job_nope"}), 404)
 
 
+def test_a_job_keeps_the_uploads_file_name_cleaned(app: Any) -> None:
+    client, _ = app()
+    named = {
+        "Team meeting (Mon).m4a": "Team meeting (Mon).m4a",
+        "C:\\Users\\ada\\Desktop\\talk.wav": "talk.wav",
+        "../../etc/interview\u202egnp.mp3": "interviewgnp.mp3",  # (httpx escapes C0 controls)
+        "Réunion 😀.ogg": "Réunion 😀.ogg",
+        "a" * 300 + ".wav": "a" * 255,
+    }
+    for sent, kept in named.items():
+        files = {"file": (sent, wav_bytes(1), "audio/wav")}
+        job = client.post(JOBS, files=files).json()
+        assert job["filename"] == kept, sent
+        assert client.get(f"{JOBS}/{job['id']}").json()["filename"] == kept
+    listed = client.get(JOBS, params={"limit": 1}).json()["data"][0]
+    assert listed["filename"] == "a" * 255
+
+
+def test_the_list_filters_by_status(app: Any) -> None:
+    client, _ = app()
+    done = submit(client).json()["id"]
+    wait(client, done, "completed")
+    failed = submit(client, content=b"this is not audio").json()["id"]
+    wait(client, failed, "failed")
+    only = client.get(JOBS, params={"status": "failed"}).json()
+    assert [j["id"] for j in only["data"]] == [failed] and only["has_more"] is False
+    both = client.get(f"{JOBS}?status=completed&status=failed").json()
+    assert [j["id"] for j in both["data"]] == [failed, done]
+    assert [j["id"] for j in client.get(f"{JOBS}?status=failed,completed").json()["data"]] == [
+        failed,
+        done,
+    ]
+    assert client.get(JOBS, params={"status": "running"}).json()["data"] == []
+    assert client.get(JOBS, params={"status": "queued"}).json()["data"] == []
+    error = error_of(client.get(JOBS, params={"status": "finished"}), 400)
+    assert error["param"] == "status" and "finished" in error["message"]
+
+
 def test_keys_cannot_see_each_others_jobs(app: Any) -> None:
     client, services = app()
     ada = services.keys.create("ada").secret

@@ -32,7 +32,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_jobs_list_show_and_cancel(capsys: pytest.CaptureFixture[str], store: SqlJobStore) -> None:
-    done = Job("job_done", "key_a", Task.TRANSCRIBE, "whisper-base", {}, T0)
+    done = Job("job_done", "key_a", Task.TRANSCRIBE, "whisper-base", {}, T0, filename="standup.m4a")
     store.add(done.start(T0).complete(T0 + timedelta(seconds=9), JobUsage(61.5, 9.0)))
     store.add(Job("job_waiting", "key_b", Task.TRANSLATE, "whisper-base", {}, T0 + timedelta(1)))
 
@@ -41,13 +41,19 @@ def test_jobs_list_show_and_cancel(capsys: pytest.CaptureFixture[str], store: Sq
     assert code == 0 and lines[0].split()[:3] == ["ID", "STATUS", "PROGRESS"]
     assert lines[1].startswith("job_waiting") and "queued" in lines[1] and "key_b" in lines[1]
     assert lines[2].startswith("job_done") and "completed" in lines[2] and "61.5" in lines[2]
+    assert "FILE" in lines[0] and "standup.m4a" in lines[2]
     code, out, err = run(capsys, "jobs", "list", "--limit", "1")
     assert len(out.splitlines()) == 2 and "--after job_waiting" in err
 
     code, out, _ = run(capsys, "jobs", "show", "job_done")
     shown = json.loads(out)
     assert shown["object"] == "audio.job" and shown["status"] == "completed"
-    assert shown["usage"]["seconds"] == 61.5
+    assert shown["usage"]["seconds"] == 61.5 and shown["filename"] == "standup.m4a"
+
+    code, out, err = run(capsys, "jobs", "list", "--status", "completed", "--status", "failed")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["job_done"]
+    code, _, err = run(capsys, "jobs", "list", "--status", "finished")
+    assert code == 2 and "Unknown job status 'finished'" in err
 
     code, out, _ = run(capsys, "jobs", "cancel", "job_waiting")
     assert code == 0 and out.strip() == "job_waiting: cancelled"

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,8 +19,10 @@ import pytest
 
 from scribe.evaluation import word_error_rate
 from tests.clips import load_clip
-from tests.e2e.conftest import Server, _free_port
+from tests.e2e.conftest import Server
+from tests.e2e.serving import start_serve, stop
 from tests.fakes import encode_wav
+from tests.services import free_port
 
 pytestmark = pytest.mark.slow
 JOBS = "/v1/audio/jobs"
@@ -30,37 +30,19 @@ JOBS = "/v1/audio/jobs"
 
 def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "SCRIBE_PORT": str(port),
-        "SCRIBE_HOST": "127.0.0.1",
         "SCRIBE_DEVICE": "cpu",
         "SCRIBE_DATA_DIR": str(data_dir),
         "HF_HUB_OFFLINE": "1",
         "SCRIBE_RATE_LIMIT_REQUESTS_PER_MINUTE": "0",  # this test polls often
     }
-    with log.open("a") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scribe.cli", "serve"], env=env, stdout=out, stderr=out
-        )
-    deadline = time.monotonic() + 300
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"scribe serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"scribe serve did not become ready:\n{log.read_text()}")
-        time.sleep(0.5)
+    return start_serve(env, log)
 
 
 @pytest.fixture
 def restartable(tmp_path: Path) -> Iterator[Any]:
     processes: list[subprocess.Popen[bytes]] = []
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
 
     def start() -> str:
@@ -71,12 +53,7 @@ def restartable(tmp_path: Path) -> Iterator[Any]:
     start.log = log  # type: ignore[attr-defined]
     yield start
     for process in processes:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(process)
 
 
 def _call(eval_dir: Path, times: int) -> bytes:

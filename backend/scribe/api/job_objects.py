@@ -42,6 +42,7 @@ def job_out(job: Job) -> JobOut:
         ),
         callback_url=job.callback_url,
         attempts=job.attempts,
+        filename=job.filename,
     )
 
 

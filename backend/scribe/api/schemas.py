@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 Granularity = Literal["word", "segment"]
 
@@ -210,6 +210,11 @@ class JobOut(BaseModel):
     usage: JobUsageOut | None = None
     callback_url: str | None = None
     attempts: int
+    filename: str | None = Field(
+        default=None,
+        description="The uploaded file's name (base name only, control characters dropped, at "
+        "most 255 characters); null when the upload had none.",
+    )
 
 
 class JobList(BaseModel):

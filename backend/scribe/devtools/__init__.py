@@ -1,4 +1,9 @@
-"""Developer tools: tiny random-weight models for tests and benchmarks.
+"""Developer tools: tiny random-weight models, throwaway PostgreSQL and Redis servers and a
+scaled cluster of real processes, for tests and benchmarks (no pytest import: scripts use them).
+
+``services`` starts PostgreSQL and Redis from Debian's packages; ``cluster`` starts Redis (AOF),
+`scribe serve` API nodes and `scribe worker` processes as the README does (it needs httpx, from
+the ``test`` extra).
 
 ``nemo_models`` builds Parakeet-style FastConformer + TDT ``.nemo`` files and ``pyannote_models``
 builds pyannote 4 diarization pipeline folders, offline, with random weights: tiny ones for the

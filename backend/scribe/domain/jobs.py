@@ -9,6 +9,7 @@ and an illegal step raises ``IllegalTransition``.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -19,11 +20,40 @@ from .errors import Conflict, ScribeError
 from .options import Task
 
 JOB_ID_PREFIX = "job_"
+MAX_FILENAME = 255
 
 
 def new_job_id() -> str:
     """``job_`` and 24 random characters (144 bits), like OpenAI's resource ids."""
     return JOB_ID_PREFIX + secrets.token_urlsafe(18).replace("-", "a").replace("_", "b")
+
+
+# Bidirectional overrides and isolates: they make a name display as another ("txt.exe").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS
+
+
+def clean_filename(raw: str | bytes | None) -> str | None:
+    """The upload's file name as a job keeps it: the base name only (a browser or client may send
+    a path, with either slash), control characters dropped, bytes that are not UTF-8 replaced,
+    at most ``MAX_FILENAME`` characters; None when nothing is left."""
+    if raw is None:
+        return None
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    try:  # a str may carry undecodable bytes as surrogates (``os.fsdecode``): replace them too
+        raw_bytes = text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:
+        raw_bytes = text.encode("utf-8", errors="replace")
+    text = raw_bytes.decode("utf-8", errors="replace")
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(ch for ch in text if not _is_control(ch))
+    text = text.strip()
+    if text in ("", ".", ".."):
+        return None
+    return text[:MAX_FILENAME]
 
 
 class JobStatus(StrEnum):
@@ -94,6 +124,7 @@ class Job:
     the job can run in another process or after a restart. ``background`` jobs were submitted to
     ``/v1/audio/jobs``; the others are synchronous requests whose client waits (they are not
     re-run after a restart: their client is gone). ``attempts`` counts the runs started.
+    ``filename`` is the upload's name (see ``clean_filename``), for people telling jobs apart.
     """
 
     id: str
@@ -112,6 +143,7 @@ class Job:
     usage: JobUsage | None = None
     attempts: int = 0
     cancel_requested: bool = False
+    filename: str | None = None
 
     def _to(self, status: JobStatus, **changes: Any) -> Job:
         if status not in _LEGAL[self.status]:

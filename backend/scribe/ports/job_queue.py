@@ -21,3 +21,11 @@ class JobQueue(Protocol):
     def size(self) -> int:
         """Jobs waiting now."""
         ...
+
+
+class WaitingJobs(Protocol):
+    """Which jobs a broker holds a message for that no worker has taken yet. Kept beside the
+    broker's messages (a broker that loses its messages, say Redis restarted without AOF, loses
+    these too), so a queued job with none waiting has lost its message."""
+
+    def waiting(self, job_id: str) -> bool: ...

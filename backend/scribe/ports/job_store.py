@@ -24,10 +24,15 @@ class JobStore(Protocol):
         ...
 
     def page(
-        self, owner: str | None, *, limit: int, after: str | None = None
+        self,
+        owner: str | None,
+        *,
+        limit: int,
+        after: str | None = None,
+        statuses: Sequence[JobStatus] = (),
     ) -> tuple[list[Job], bool]:
-        """Jobs newest first (``owner`` None: everyone's), starting after the job ``after``;
-        and whether more follow."""
+        """Jobs newest first (``owner`` None: everyone's; ``statuses`` given: only those in
+        one of them), starting after the job ``after``; and whether more follow."""
         ...
 
     def count_by_status(self) -> dict[JobStatus, int]:

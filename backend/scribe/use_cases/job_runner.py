@@ -137,6 +137,8 @@ class JobRunner:
         clock: Callable[[], datetime] = utc_now,
         sweep_seconds: float = 300.0,
         consume: bool = True,
+        reconcile: Callable[[], object] | None = None,
+        reconcile_seconds: float = 60.0,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -158,6 +160,9 @@ class JobRunner:
         # False where a broker delivers the jobs (Celery workers call ``run``; API nodes run
         # nothing): no slot threads and no recovery, which is the broker's; the monitor stays.
         self.consume = consume
+        # An API node's sweep for jobs whose broker message was lost (``JobReconciler``).
+        self._reconcile = reconcile
+        self._reconcile_seconds = reconcile_seconds
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._starting = threading.Lock()
@@ -176,6 +181,11 @@ class JobRunner:
             if self.consume:
                 self.recover()
             self._spawn()
+
+    @property
+    def running(self) -> bool:
+        """Started and not stopped since."""
+        return bool(self._threads)
 
     def _spawn(self) -> None:
         for index in range(self.slots if self.consume else 0):
@@ -461,7 +471,7 @@ class JobRunner:
     # --- monitor ------------------------------------------------------------------------
 
     def _monitor(self) -> None:
-        last_sweep = 0.0
+        last_sweep = last_reconcile = 0.0
         while not self._stop.wait(MONITOR_SECONDS):
             try:
                 for job_id in self.cancellations.running():
@@ -471,6 +481,12 @@ class JobRunner:
                 if time.monotonic() - last_sweep >= self._sweep_seconds:
                     last_sweep = time.monotonic()
                     self.sweep()
+                if (
+                    self._reconcile is not None
+                    and time.monotonic() - last_reconcile >= self._reconcile_seconds
+                ):
+                    last_reconcile = time.monotonic()
+                    self._reconcile()
             except Exception:
                 log.exception("job monitor failed (trying again)")
 

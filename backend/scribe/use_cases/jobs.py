@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import BinaryIO
@@ -28,7 +28,7 @@ from scribe.domain.errors import (
     ScribeError,
     ShuttingDown,
 )
-from scribe.domain.jobs import Job, JobError, JobStatus, new_job_id
+from scribe.domain.jobs import Job, JobError, JobStatus, clean_filename, new_job_id
 from scribe.domain.options import TranscriptionOptions
 from scribe.domain.transcript import Transcript
 from scribe.domain.transcript_codec import transcript_from_dict
@@ -195,8 +195,10 @@ class Jobs:
         *,
         background: bool = True,
         callback_url: str | None = None,
+        filename: str | bytes | None = None,
     ) -> Submission:
-        """Validate the request, spool the upload and queue the job.
+        """Validate the request, spool the upload and queue the job (which keeps ``filename``,
+        the upload's name, cleaned).
 
         Raises InvalidRequest for a request this server cannot honour (before anything is
         stored) and QueueFull when the queue is full. The audio is decoded when the job runs.
@@ -216,6 +218,7 @@ class Jobs:
             created_at=self._clock(),
             background=background,
             callback_url=callback_url,
+            filename=clean_filename(filename),
         )
         self._blobs.put(audio_key(job.id), audio)
         self.cancellations.remember_context(job.id)
@@ -274,17 +277,24 @@ class Jobs:
         return job
 
     def page(
-        self, caller: Caller | None, *, limit: int = 20, after: str | None = None
+        self,
+        caller: Caller | None,
+        *,
+        limit: int = 20,
+        after: str | None = None,
+        statuses: Sequence[str] = (),
     ) -> tuple[list[Job], bool]:
-        """The caller's jobs, newest first, and whether more follow."""
+        """The caller's jobs, newest first (only those in one of ``statuses``, when given), and
+        whether more follow."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidRequest(
                 f"limit must be between 1 and {MAX_PAGE}, got {limit}.", param="limit"
             )
+        wanted = parse_statuses(statuses)
         owner = None if caller is None or caller.is_admin else caller.key_id
         if after is not None:
             self.get(caller, after)  # an unknown cursor is a 404, not an empty page
-        return self._store.page(owner, limit=limit, after=after)
+        return self._store.page(owner, limit=limit, after=after, statuses=wanted)
 
     def result(
         self, caller: Caller | None, job_id: str
@@ -410,6 +420,35 @@ class Jobs:
                 final = self._store.get(job_id) or job
                 if final.status.terminal:
                     return final
+
+
+# What people call a job that runs; the API's name for it is ``in_progress``.
+_STATUS_ALIASES = {"running": JobStatus.IN_PROGRESS}
+
+
+def parse_statuses(values: Sequence[str]) -> list[JobStatus]:
+    """Status names of a list filter (each value may hold several, comma-separated) as
+    statuses; InvalidRequest naming the one that is none."""
+    found: list[JobStatus] = []
+    for value in values:
+        for name in value.split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            status = _STATUS_ALIASES.get(name)
+            if status is None:
+                try:
+                    status = JobStatus(name)
+                except ValueError:
+                    known = ", ".join(s.value for s in JobStatus)
+                    raise InvalidRequest(
+                        f"Unknown job status '{name}': use one of {known} (or running).",
+                        param="status",
+                        code="invalid_status",
+                    ) from None
+            if status not in found:
+                found.append(status)
+    return found
 
 
 def _visible(caller: Caller | None, job: Job) -> bool:

@@ -675,6 +675,11 @@ export interface components {
             callback_url?: string | null;
             /** Attempts */
             attempts: number;
+            /**
+             * Filename
+             * @description The uploaded file's name (base name only, control characters dropped, at most 255 characters); null when the upload had none.
+             */
+            filename?: string | null;
         };
         /** JobProgressOut */
         JobProgressOut: {
@@ -1140,6 +1145,8 @@ export interface operations {
                 limit?: number;
                 /** @description The last job id of the page before. */
                 after?: string | null;
+                /** @description Only jobs in this status: `queued`, `in_progress` (or `running`), `completed`, `failed`, `cancelled`. Repeat it (or separate with commas) for several. */
+                status?: string[] | null;
             };
             header?: never;
             path?: never;

@@ -10,11 +10,18 @@ function local(id: string, createdAt: number, patch: Partial<JobSummary> = {}): 
 }
 
 describe('mergeJobs', () => {
-  it('takes status from the server and names and recordings from this browser, newest first', () => {
+  it('takes status and file names from the server and recordings from this browser, newest first', () => {
     const server = {
       data: [
         serverJob({ id: 'job_new', status: 'in_progress', created_at: 300 }),
-        serverJob({ id: 'job_cli', status: 'completed', created_at: 200, usage: { type: 'duration', seconds: 42.5, processing_seconds: 3 } }),
+        serverJob({
+          id: 'job_cli',
+          status: 'completed',
+          created_at: 200,
+          filename: 'standup.m4a',
+          usage: { type: 'duration', seconds: 42.5, processing_seconds: 3 },
+        }),
+        serverJob({ id: 'job_raw', status: 'completed', created_at: 150, filename: null }),
         serverJob({
           id: 'job_bad',
           status: 'failed',
@@ -28,12 +35,13 @@ describe('mergeJobs', () => {
     const mine = [local('job_new', 300_000, { status: 'queued', duration: null, speakerCount: null }), local('job_bad', 100_000, { status: 'queued' })];
     const merged = mergeJobs(server, mine);
     expect(merged.map((j) => [j.id, j.fileName, j.status, j.source])).toEqual([
-      ['job_new', 'job_new.wav', 'in_progress', 'server'],
-      ['job_cli', 'job_cli', 'completed', 'server'], // submitted elsewhere: its id names it
+      ['job_new', 'job_new.wav', 'in_progress', 'server'], // a server without names: this browser's
+      ['job_cli', 'standup.m4a', 'completed', 'server'], // submitted elsewhere: the server's name
+      ['job_raw', 'job_raw', 'completed', 'server'], // no name anywhere: its id names it
       ['job_bad', 'job_bad.wav', 'failed', 'server'],
     ]);
     expect(merged[1]).toMatchObject({ duration: 42.5, createdAt: 200_000, hasAudio: false });
-    expect(merged[2]).toMatchObject({ error: 'Not audio.', hasAudio: true });
+    expect(merged[3]).toMatchObject({ error: 'Not audio.', hasAudio: true });
   });
 
   it('keeps transcripts the server no longer lists, drops unfinished ones it does not know', () => {

@@ -1,7 +1,8 @@
 /**
- * The recent-jobs list: the server's jobs for this key (`GET /v1/audio/jobs`; their status is
- * the truth) joined by id with what this browser keeps of them (file name, recording, transcript,
- * speaker names), plus transcripts kept here that the server no longer lists.
+ * The recent-jobs list: the server's jobs for this key (`GET /v1/audio/jobs`; their status and
+ * file name are the truth) joined by id with what this browser keeps of them (file type,
+ * recording, transcript, speaker names), plus transcripts kept here that the server no longer
+ * lists.
  */
 import type { ApiError } from '../api/errors';
 import { toApiError } from '../api/errors';
@@ -15,8 +16,9 @@ export const SERVER_PAGE = 100;
 export function summaryOfServerJob(job: ServerJob, local: JobSummary | undefined): JobSummary {
   return {
     id: job.id,
-    // A job submitted elsewhere (the API, the CLI) has no file name here: its id stands in.
-    fileName: local?.fileName ?? job.id,
+    // The server keeps the upload's name (cleaned: base name only); this browser's record names
+    // jobs from servers older than that. A job with neither (an upload without a name) shows its id.
+    fileName: job.filename ?? local?.fileName ?? job.id,
     fileType: local?.fileType ?? '',
     fileSize: local?.fileSize ?? 0,
     createdAt: local?.createdAt ?? job.created_at * 1000,

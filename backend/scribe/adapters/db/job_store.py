@@ -43,11 +43,18 @@ class SqlJobStore:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def page(
-        self, owner: str | None, *, limit: int, after: str | None = None
+        self,
+        owner: str | None,
+        *,
+        limit: int,
+        after: str | None = None,
+        statuses: Sequence[JobStatus] = (),
     ) -> tuple[list[Job], bool]:
         query = select(JobRow)
         if owner is not None:
             query = query.where(JobRow.owner == owner)
+        if statuses:
+            query = query.where(JobRow.status.in_([s.value for s in statuses]))
         with self._db.session() as session:
             if after is not None:
                 cursor = session.get(JobRow, after)
@@ -113,6 +120,7 @@ def _columns(job: Job) -> dict[str, object]:
         "usage": None if job.usage is None else json.dumps(asdict(job.usage)),
         "attempts": job.attempts,
         "cancel_requested": job.cancel_requested,
+        "filename": job.filename,
     }
 
 
@@ -134,4 +142,5 @@ def _job(row: JobRow) -> Job:
         usage=None if row.usage is None else JobUsage(**json.loads(row.usage)),
         attempts=row.attempts,
         cancel_requested=row.cancel_requested,
+        filename=row.filename,
     )

@@ -100,3 +100,6 @@ class JobRow(Base):
     usage: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer)
     cancel_requested: Mapped[bool] = mapped_column(Boolean)
+    # The upload's name, sanitised (``domain.jobs.clean_filename``); NULL for jobs made before
+    # migration 0003 or without a name.
+    filename: Mapped[str | None] = mapped_column(String(255))

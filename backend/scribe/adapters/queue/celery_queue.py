@@ -50,9 +50,18 @@ def celery_app(broker_url: str, *, visibility_timeout: int) -> Celery:
     return app
 
 
+SENT_PREFIX = "scribe:sent:"
+
+
 class CeleryJobQueue:
     """``put`` sends a task to the queue ``route(job_id)`` names (the job's engine); the bound
-    is on the broker's queues together, read from Redis (the lists kombu keeps per queue)."""
+    is on the broker's queues together, read from Redis (the lists kombu keeps per queue).
+
+    Each send also sets a key in the same Redis, which the worker's task deletes when it starts
+    (``taken``): ``waiting`` tells the reconciliation sweep whether a message for a job is in
+    the broker (see ``use_cases.job_reconciler``). The key is set after the send: a crash in
+    between costs one extra send later, never a job left without a message.
+    """
 
     def __init__(
         self,
@@ -63,6 +72,7 @@ class CeleryJobQueue:
         capacity: int,
         queues: Sequence[str] = ENGINE_QUEUES,
         retry_after: float = 10.0,
+        sent_ttl_seconds: int = 7 * 24 * 3600,
     ) -> None:
         self._app = app
         self._redis = client
@@ -70,6 +80,7 @@ class CeleryJobQueue:
         self._capacity = capacity
         self._queues = tuple(queues)
         self._retry_after = retry_after
+        self._sent_ttl = max(1, sent_ttl_seconds)
 
     @property
     def capacity(self) -> int:
@@ -84,6 +95,14 @@ class CeleryJobQueue:
             )
         queue = self._route(job_id)
         self._app.send_task(TASK_NAME, args=[job_id], queue=queue, routing_key=queue)
+        self._redis.set(SENT_PREFIX + job_id, "1", ex=self._sent_ttl)
+
+    def waiting(self, job_id: str) -> bool:
+        return bool(self._redis.exists(SENT_PREFIX + job_id))
+
+    def taken(self, job_id: str) -> None:
+        """A worker took the job's message (its task started)."""
+        self._redis.delete(SENT_PREFIX + job_id)
 
     def get(self, timeout: float) -> str | None:
         """Celery workers take the jobs; nothing here does."""
@@ -96,13 +115,23 @@ class CeleryJobQueue:
         return sum(int(n) for n in pipe.execute())
 
 
-def register_job_task(app: Celery, execute: Callable[[str], Any]) -> None:
-    """The worker's one task: run the job with this id (``execute`` is the job use case)."""
+def register_job_task(
+    app: Celery,
+    execute: Callable[[str], Any],
+    taken: Callable[[str], None] | None = None,
+) -> None:
+    """The worker's one task: run the job with this id (``execute`` is the job use case);
+    ``taken`` first (``CeleryJobQueue.taken``: its message no longer waits)."""
 
     @app.task(  # type: ignore[untyped-decorator]
         name=TASK_NAME, acks_late=True, reject_on_worker_lost=True, ignore_result=True
     )
     def run_job(job_id: str) -> None:
+        if taken is not None:
+            try:
+                taken(job_id)
+            except Exception:  # the job runs all the same; at worst it is sent once more
+                log.warning("job %s: could not mark its message taken", job_id)
         outcome = execute(job_id)
         log.info("job %s: %s", job_id, outcome)
 

@@ -90,7 +90,13 @@ async def create_job(
     await run_in_threadpool(services.runner.start)  # (started at startup; apps without lifespan)
     url = callback_url.strip() if callback_url and callback_url.strip() else None
     submission = await run_in_threadpool(
-        services.jobs.submit, caller, request, upload.file, background=True, callback_url=url
+        services.jobs.submit,
+        caller,
+        request,
+        upload.file,
+        background=True,
+        callback_url=url,
+        filename=upload.filename,
     )
     return JSONResponse(job_object(submission.job), status_code=202)
 
@@ -101,8 +107,18 @@ async def list_jobs(
     caller: CallerDep,
     limit: Annotated[int, Query(description="Jobs per page, 1 to 100.")] = 20,
     after: Annotated[str | None, Query(description="The last job id of the page before.")] = None,
+    status: Annotated[
+        list[str] | None,
+        Query(
+            description="Only jobs in this status: `queued`, `in_progress` (or `running`), "
+            "`completed`, `failed`, `cancelled`. Repeat it (or separate with commas) for "
+            "several."
+        ),
+    ] = None,
 ) -> JobList:
-    jobs, more = await run_in_threadpool(services.jobs.page, caller, limit=limit, after=after)
+    jobs, more = await run_in_threadpool(
+        services.jobs.page, caller, limit=limit, after=after, statuses=status or ()
+    )
     data = [JobOut.model_validate(job_object(job)) for job in jobs]
     return JobList(
         data=data,

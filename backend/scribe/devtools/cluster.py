@@ -1,6 +1,6 @@
 """The scaled shape as real processes: Redis (with its append-only file), PostgreSQL, `scribe
 serve` as an API node and `scribe worker` processes, started the way the README starts them.
-Used by the scale-out tests and by scripts/bench_scale.py."""
+Used by the scale-out tests (tests/scale) and by scripts/bench_scale.py; no pytest here."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from tests.services import free_port
+from .services import free_port
 
 
 def _wait_port(port: int, seconds: float = 20.0) -> None:
