@@ -63,6 +63,11 @@ RUN pip install --no-deps . && rm -rf /app/build
 COPY --from=whisper-weights /opt/whisper-base /opt/scribe/models/whisper-base
 ENV SCRIBE_WHISPER_MODEL=/opt/scribe/models/whisper-base
 USER scribe
+# The embedded diarizer exports its networks for onnxruntime into SCRIBE_CACHE_DIR at first use:
+# done here once, so that a new container (or a new cache volume, which Docker fills from the
+# image) does not spend its first start on it.
+RUN python -c "from scribe.bootstrap import build_diarizer; from scribe.config import Settings; d = build_diarizer(Settings(), 'cpu'); d and d.load()" \
+ && ls /var/cache/scribe/onnx
 EXPOSE 20301
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:20301/health/ready', timeout=4).status == 200 else 1)"
