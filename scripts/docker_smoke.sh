@@ -14,7 +14,6 @@
 #   SCRIBE_DOCKER_OFFLINE    1: always the offline build; 0: never; default: offline when
 #                            python:3.11-slim is neither present nor pullable
 #   SCRIBE_TORCH_WHEEL_DIRS  where to look for the CPU torch wheel (default: /opt/wheels ~/.cache/pip)
-#   SCRIBE_SMOKE_KEEP_IMAGES 1: keep the built images (default: kept; the containers never are)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
