@@ -9,6 +9,7 @@ still inside a batch.
 
 from __future__ import annotations
 
+import concurrent.futures.thread
 import logging
 import os
 import signal
@@ -60,10 +61,13 @@ def exit_promptly(code: int) -> None:
     """Exit now with ``code`` if a thread that is not a daemon (a diarization still running
     in its pool, say) would keep the interpreter alive past the grace; otherwise return and
     let the interpreter end normally."""
+    # concurrent.futures joins its pools' threads at exit even when they are daemons (a pool
+    # made in a daemon job thread, such as the diarizer's): those would block the exit too.
+    pooled = set(getattr(concurrent.futures.thread, "_threads_queues", {}))
     blocking = [
         t
         for t in threading.enumerate()
-        if t is not threading.main_thread() and not t.daemon and t.is_alive()
+        if t is not threading.main_thread() and (not t.daemon or t in pooled) and t.is_alive()
     ]
     if not blocking:
         return
