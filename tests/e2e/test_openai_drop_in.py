@@ -129,7 +129,9 @@ def test_status_codes_and_headers(client: OpenAI, running_server: Server) -> Non
 
 
 def _lines_of(server: Server, request_id: str) -> list[str]:
-    return [line for line in server.log_text().splitlines() if f"[{request_id}]" in line]
+    # Text log lines carry "[REQUEST_ID]", or "[REQUEST_ID JOB_ID]" while a job runs.
+    tags = (f"[{request_id}]", f"[{request_id} ")
+    return [line for line in server.log_text().splitlines() if any(t in line for t in tags)]
 
 
 def _wait_for(server: Server, request_id: str, text: str, seconds: float = 300) -> None:

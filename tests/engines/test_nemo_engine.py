@@ -63,6 +63,8 @@ def _check_result(result: AsrResult, duration: float) -> None:
 @pytest.mark.slow
 def test_tiny_model_transcribes_a_real_clip(tiny_parakeet: Path, eval_dir: Path) -> None:
     engine = NemoEngine(model=str(tiny_parakeet), device="cpu")
+    # Readiness reads this: an API node of the scaled shape never loads the model.
+    assert engine.describe() == {"device": "cpu", "dtype": None, "loaded": False}
     audio = load_clip(eval_dir / "jfk.flac", seconds=5.0)
     seen: list[Segment] = []
     first = engine.transcribe(audio, TranscriptionOptions(), on_segment=seen.append)
@@ -76,6 +78,8 @@ def test_tiny_model_transcribes_a_real_clip(tiny_parakeet: Path, eval_dir: Path)
         results = list(pool.map(lambda _: engine.transcribe(audio, TranscriptionOptions()), [0, 1]))
     assert results == [first, first]
     assert engine.device == "cpu"
+    described = engine.describe()
+    assert described["loaded"] is True and described["dtype"] == "torch.float32"
 
 
 @pytest.mark.gpu_stack

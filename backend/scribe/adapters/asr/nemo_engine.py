@@ -239,15 +239,17 @@ class NemoEngine:
             _release_memory(device)
 
     def describe(self) -> dict[str, Any]:
-        """What is loaded: device, dtype and parameter count (empty before ``load``)."""
+        """Where and how it runs: device, whether it is loaded, and once loaded its dtype and
+        parameter count (an API node of the scaled shape never loads it)."""
         loaded = self._loaded.peek()
         if loaded is None:
-            return {}
+            return {"device": self.device, "dtype": None, "loaded": False}
         model = loaded.model
         first = next(iter(model.parameters()), None)
         return {
             "device": self.device,
             "dtype": str(first.dtype) if first is not None else None,
+            "loaded": True,
             "parameters": int(sum(p.numel() for p in model.parameters())),
         }
 
