@@ -36,10 +36,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_audio import DEFAULT_EVAL_DIR, SPEECH_CLIPS, joined, publish, wav_bytes
-from _bench_server import free_port, wait_until_ready
 
 from scribe.bootstrap import build_services
 from scribe.config import Settings
+from scribe.devtools.services import free_port, wait_until_ready
 from scribe.domain.response_format import ResponseFormat
 from scribe.use_cases.options import TranscriptionRequest
 

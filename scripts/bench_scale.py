@@ -30,11 +30,9 @@ from pathlib import Path
 import httpx
 
 from scribe.devtools.cluster import Cluster, cluster
-from scribe.devtools.services import postgres_server
+from scribe.devtools.services import free_port, postgres_server, wait_until_ready
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_server import free_port, wait_until_ready  # noqa: E402
 
 EVAL = Path(os.environ.get("SCRIBE_EVAL_DIR", ROOT.parent / "shared" / "eval"))
 

@@ -36,11 +36,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_audio import DEFAULT_EVAL_DIR, SPEECH_CLIPS, joined, publish, wav_bytes
-from _bench_server import free_port, wait_until_ready
 
 from scribe.adapters.audio.pyav_decoder import PyAVDecoder
 from scribe.bootstrap import build_asr_engine, resolve_device, whisper_cpu_threads
 from scribe.config import Settings
+from scribe.devtools.services import free_port, wait_until_ready
 from scribe.domain.options import TranscriptionOptions
 
 

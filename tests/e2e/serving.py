@@ -7,12 +7,12 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import httpx
 import pytest
+
+from scribe.devtools.services import wait_until_ready
 
 READY_SECONDS = 300.0  # models load at startup (Whisper base on a busy 2-core machine)
 
@@ -30,17 +30,12 @@ def start_serve(env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + READY_SECONDS
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"scribe serve exited with {process.returncode}:\n{log.read_text()}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                return process
-        if time.monotonic() > deadline:
-            stop(process)
-            pytest.fail(f"scribe serve did not become ready:\n{log.read_text()}")
-        time.sleep(0.5)
+    if wait_until_ready(base, process, READY_SECONDS):
+        return process
+    if process.poll() is not None:
+        pytest.fail(f"scribe serve exited with {process.returncode}:\n{log.read_text()}")
+    stop(process)
+    pytest.fail(f"scribe serve did not become ready:\n{log.read_text()}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

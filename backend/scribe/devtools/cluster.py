@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from .services import free_port
+from .services import free_port, wait_until_ready
 
 
 def _wait_port(port: int, seconds: float = 20.0) -> None:
@@ -120,16 +120,11 @@ class Cluster:
         if not self.api_port:
             self.api_port = free_port()
         node = self._spawn("api", ["serve", "--port", str(self.api_port)], env)
-        deadline = time.monotonic() + 120
-        while True:
-            if not node.alive():
-                raise RuntimeError(f"the API node exited:\n{node.log_text()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base}/health/ready", timeout=2).status_code == 200:
-                    return node
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the API node is not ready:\n{node.log_text()}")
-            time.sleep(0.3)
+        if wait_until_ready(self.base, node.process, 120, poll=0.3):
+            return node
+        if not node.alive():
+            raise RuntimeError(f"the API node exited:\n{node.log_text()}")
+        raise TimeoutError(f"the API node is not ready:\n{node.log_text()}")
 
     def start_worker(self, name: str, engines: str = "whisper", **env: str) -> Node:
         return self._spawn(name, ["worker", "--engines", engines], env)

@@ -43,6 +43,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_ready(
+    base: str, process: subprocess.Popen[bytes], seconds: float, poll: float = 0.5
+) -> bool:
+    """Poll ``base``/health/ready until it answers 200; False if ``process`` exits or
+    ``seconds`` pass first."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                return True
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(poll)
+
+
 def _postgres_bin() -> Path | None:
     found = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
