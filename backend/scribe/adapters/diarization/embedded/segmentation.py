@@ -154,8 +154,10 @@ class LocalSegmentation:
         Windows overlap ninefold at a 1 s step, and the filterbank (80 filters of 251 taps) is
         about a quarter of the network's cost. It is linear and comes right after the
         waveform's per-window instance norm ``y = a x + b``, so each window's filterbank output
-        is ``a conv(x) + b sum(taps)``, read off the shared ``conv(x)``; everything after it
-        runs per window as in ``forward``. Same output as the model's to float rounding.
+        is ``a conv(x) + b sum(taps)``, read off the shared ``conv(x)``. The ``|.|`` and max-pool
+        that follow are taken on the shared output too (see the comment below); the network's
+        tail (the LSTM and the classifier) runs per window. Same output as the model's to float
+        rounding.
         """
         import torch
 
@@ -168,32 +170,30 @@ class LocalSegmentation:
         taps = encoder(torch.ones(1, 1, kernel, dtype=wave.dtype))[0]
         length = (window - kernel) // stride + 1
         offsets = [(start - starts[0]) // stride for start in starts]
-        # The max over a pool of |a c + b| is the larger of a max(c) + b and -(a min(c) + b)
-        # (a > 0), so the span's filterbank output is pooled once per alignment of the pool
-        # and the per-window arithmetic runs on the pooled frames (a third of them).
+        # Over one pool, the filterbank output c of the span runs between its min l and max h,
+        # so the max of |a c + b| is |a| (h - l) / 2 + |a (h + l) / 2 + b|: the half-range and
+        # the midpoint are computed once per alignment of the pool over the span, and each
+        # window costs three passes over its pooled frames, written straight into the batch.
         pool = sincnet.pool1d[0]
         width = int(pool.stride)
         pooled = length // width
-        highs = [pool(conv[None, :, a:])[0] for a in range(width)]
-        lows = [-pool(-conv[None, :, a:])[0] for a in range(width)]
-        windows_high = torch.stack(
-            [highs[o % width][:, o // width : o // width + pooled] for o in offsets]
-        )
-        windows_low = torch.stack(
-            [lows[o % width][:, o // width : o // width + pooled] for o in offsets]
-        )
-        pieces = torch.stack([wave[start : start + window] for start in starts])
+        halves, middles = [], []
+        for a in range(width):
+            high, low = pool(conv[None, :, a:])[0], -pool(-conv[None, :, a:])[0]
+            halves.append((high - low).mul_(0.5))
+            middles.append((high + low).mul_(0.5))
         norm = sincnet.wav_norm1d
-        var, mean = torch.var_mean(pieces, dim=1, unbiased=False)
-        scale = norm.weight / torch.sqrt(var + norm.eps)
-        shift = ((norm.bias - scale * mean)[:, None, None] * taps[None]).expand(
-            -1, -1, windows_high.shape[-1]
-        )
-        scale = scale[:, None, None]
-        top, bottom = scale * windows_high + shift, scale * windows_low + shift
-        if float(norm.weight) < 0:
-            top, bottom = bottom, top
-        outputs = torch.maximum(top, -bottom)
+        gain, bias, eps = float(norm.weight), float(norm.bias), float(norm.eps)
+        outputs = torch.empty((len(starts), conv.shape[0], pooled), dtype=conv.dtype)
+        for i, (start, offset) in enumerate(zip(starts, offsets, strict=True)):
+            var, mean = torch.var_mean(wave[start : start + window], unbiased=False)
+            scale = gain / float(torch.sqrt(var + eps))
+            shift = (bias - scale * float(mean)) * taps  # (channels, 1)
+            first, alignment = offset // width, offset % width
+            out = outputs[i]
+            torch.add(shift, middles[alignment][:, first : first + pooled], alpha=scale, out=out)
+            out.abs_()
+            out.add_(halves[alignment][:, first : first + pooled], alpha=abs(scale))
         if self._onnx_tail is not None:
             return torch.from_numpy(self._onnx_tail(outputs.numpy()))
         result: torch.Tensor = self._tail(outputs)
