@@ -19,6 +19,7 @@ from scribe.bootstrap import Overrides, Services, build_services
 from scribe.config import Settings
 from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.caller import ANONYMOUS_KEY_ID
+from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import InvalidAudio, InvalidRequest, NotFound
 from scribe.domain.jobs import Job, JobStatus
 from scribe.domain.keys import ApiKey
@@ -161,6 +162,20 @@ class FakeAsr:
         return AsrResult(self.language, audio.duration, tuple(segments))
 
 
+class StopAfter(CancelToken):
+    """A cancel token that counts the checks made of it and cancels itself at the ``n``-th."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n, self.checks = n, 0
+
+    def raise_if_cancelled(self) -> None:
+        self.checks += 1
+        if self.checks >= self.n:
+            self.cancel("stop")
+        super().raise_if_cancelled()
+
+
 @dataclass
 class FakeDiarizer:
     """Returns scripted turns, with a made-up voiceprint per label, and records the hints it got
@@ -175,13 +190,17 @@ class FakeDiarizer:
     hints: list[SpeakerHints] = field(default_factory=list)
     identified: list[tuple[str, ...]] = field(default_factory=list)
     reused_voiceprints: list[tuple[str, ...]] = field(default_factory=list)
+    cancel_tokens: list[CancelToken | None] = field(default_factory=list)
     loaded: bool = False
 
     def load(self) -> None:
         self.loaded = True
 
-    def diarize(self, audio: Audio, hints: SpeakerHints) -> Diarization:
+    def diarize(
+        self, audio: Audio, hints: SpeakerHints, cancel: CancelToken | None = None
+    ) -> Diarization:
         self.hints.append(hints)
+        self.cancel_tokens.append(cancel)
         if self.barrier is not None:
             self.barrier.wait(timeout=5)
         turns = tuple(t for t in self.turns if t.start < audio.duration)

@@ -16,10 +16,11 @@ from scribe.adapters.diarization.embedded import (
     segmentation,
 )
 from scribe.domain.audio import Audio
-from scribe.domain.errors import InvalidAudio, ModelUnavailable
+from scribe.domain.errors import Cancelled, InvalidAudio, ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import Diarization, SpeakerTurn
 from tests.clips import load_clip
+from tests.fakes import StopAfter
 
 
 @pytest.fixture(scope="module")
@@ -354,3 +355,16 @@ def test_a_network_that_cannot_be_exported_keeps_torch(tmp_path: Path) -> None:
     )
     assert runner is None
     assert not list((tmp_path / "onnx").iterdir())
+
+
+def test_a_cancelled_diarization_stops_at_its_next_check(
+    diarizer: EmbeddedDiarizer, sample: Audio, sample_diarization: Diarization
+) -> None:
+    untouched = StopAfter(10_000)
+    assert diarizer.diarize(sample, SpeakerHints(), untouched) == sample_diarization
+    assert untouched.checks >= 3  # segmentation batches and CAM++ blocks each check
+    for n in (1, untouched.checks):
+        token = StopAfter(n)
+        with pytest.raises(Cancelled, match="stop"):
+            diarizer.diarize(sample, SpeakerHints(), token)
+        assert token.checks == n  # nothing ran on past the cancelled check

@@ -22,10 +22,11 @@ import pytest
 from scribe.adapters.diarization.pyannote_diarizer import PyannoteDiarizer, prepare_pyannote_import
 from scribe.devtools.pyannote_models import build_tiny_pyannote_pipeline
 from scribe.domain.audio import Audio
-from scribe.domain.errors import ModelUnavailable
+from scribe.domain.errors import Cancelled, ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import Diarization, SpeakerTurn, Voiceprint
 from tests.clips import load_clip
+from tests.fakes import StopAfter
 
 HAS_PYANNOTE = importlib.util.find_spec("pyannote") is not None and (
     importlib.util.find_spec("pyannote.audio") is not None
@@ -220,6 +221,23 @@ def test_diarize_honours_speaker_counts(diarizer: PyannoteDiarizer, clip: Audio)
     bounded = diarizer.diarize(clip, SpeakerHints(min_speakers=2, max_speakers=3)).turns
     _check_turns(bounded, clip.duration)
     assert 2 <= len({t.speaker for t in bounded}) <= 3
+
+
+@needs_pyannote
+@pytest.mark.gpu_stack
+@pytest.mark.slow
+def test_a_cancelled_diarization_stops_at_the_pipelines_next_step(
+    diarizer: PyannoteDiarizer, clip: Audio
+) -> None:
+    untouched = StopAfter(10_000)
+    assert diarizer.diarize(clip, SpeakerHints(), untouched) == diarizer.diarize(
+        clip, SpeakerHints()
+    )
+    assert untouched.checks >= 2  # the pipeline's hook: each step and batch
+    token = StopAfter(1)
+    with pytest.raises(Cancelled, match="stop"):
+        diarizer.diarize(clip, SpeakerHints(), token)
+    assert token.checks == 1
 
 
 @needs_pyannote

@@ -217,9 +217,11 @@ def test_segments_wait_for_a_slow_diarizer() -> None:
     gate = threading.Event()
 
     class Slow(FakeDiarizer):
-        def diarize(self, audio: Audio, hints: SpeakerHints) -> list[SpeakerTurn]:
+        def diarize(  # type: ignore[override]
+            self, audio: Audio, hints: SpeakerHints, cancel: CancelToken | None = None
+        ) -> list[SpeakerTurn]:
             gate.wait(5)
-            return super().diarize(audio, hints)
+            return super().diarize(audio, hints, cancel)  # type: ignore[return-value]
 
     log = _Log()
 
@@ -283,22 +285,54 @@ def test_a_translation_says_so() -> None:
     assert result.task is Task.TRANSLATE and result.text.startswith("[en]")
 
 
-def test_a_cancel_does_not_wait_for_a_slow_diarizer() -> None:
-    release = threading.Event()
+class _StoppableDiarizer(FakeDiarizer):
+    """Works until told to stop (or 10 s), as a long diarization would; records that it was."""
 
-    class SlowDiarizer(FakeDiarizer):
-        def diarize(self, audio: Audio, hints: SpeakerHints) -> object:  # type: ignore[override]
-            release.wait(10)  # a diarizer cannot be interrupted: it takes its time
-            return super().diarize(audio, hints)
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.stopped = threading.Event()
 
-    use_case = _use_case(FakeAsr(), SlowDiarizer())
+    def diarize(  # type: ignore[override]
+        self, audio: Audio, hints: SpeakerHints, cancel: CancelToken | None = None
+    ) -> object:
+        self.started.set()
+        assert cancel is not None
+        if cancel.wait(10):
+            self.stopped.set()
+            cancel.raise_if_cancelled()
+        return super().diarize(audio, hints, cancel)
+
+
+def test_a_cancel_does_not_wait_for_the_diarizer_and_stops_it() -> None:
+    diarizer = _StoppableDiarizer()
+    use_case = _use_case(FakeAsr(), diarizer)
     audio = use_case.decode(io.BytesIO(wav_bytes(4)))
     token = CancelToken()
     threading.Timer(0.3, token.cancel, args=("stop",)).start()
     started = time.monotonic()
-    try:
-        with pytest.raises(Cancelled):
-            use_case.transcribe(audio, OPTIONS, cancel=token)  # ASR done, waiting for speakers
-        assert time.monotonic() - started < 1.5
-    finally:
-        release.set()
+    with pytest.raises(Cancelled) as err:
+        use_case.transcribe(audio, OPTIONS, cancel=token)  # ASR done, waiting for speakers
+    assert err.value.message == "stop" and time.monotonic() - started < 1.5
+    assert diarizer.stopped.wait(2)  # told to stop, not left to run to the end
+
+
+def test_an_asr_failure_stops_the_diarizer() -> None:
+    diarizer = _StoppableDiarizer()
+
+    class Failing(FakeAsr):
+        def transcribe(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+            diarizer.started.wait(2)
+            raise RuntimeError("engine crashed")
+
+    use_case = _use_case(Failing(), diarizer)
+    audio = use_case.decode(io.BytesIO(wav_bytes(4)))
+    with pytest.raises(RuntimeError, match="engine crashed"):
+        use_case.transcribe(audio, OPTIONS)
+    assert diarizer.stopped.wait(2)
+
+
+def test_the_diarizer_is_handed_a_stop_token() -> None:
+    diarizer = FakeDiarizer()
+    _run(_use_case(FakeAsr(), diarizer), OPTIONS)
+    assert len(diarizer.cancel_tokens) == 1 and diarizer.cancel_tokens[0] is not None

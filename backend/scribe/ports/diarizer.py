@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from scribe.domain.audio import Audio
+from scribe.domain.cancellation import CancelToken
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import Diarization
 
@@ -21,9 +22,13 @@ class Diarizer(Protocol):
         """Load the models once (idempotent, thread-safe); raise ModelUnavailable if it cannot."""
         ...
 
-    def diarize(self, audio: Audio, hints: SpeakerHints) -> Diarization:
+    def diarize(
+        self, audio: Audio, hints: SpeakerHints, cancel: CancelToken | None = None
+    ) -> Diarization:
         """Speaker turns (overlapping where two talk at once) and, where the diarizer has them,
-        one voiceprint per label."""
+        one voiceprint per label. Checks ``cancel`` between steps of its work (a few seconds of
+        CPU apart at most) and raises ``Cancelled`` once it is set, so that a cancelled or
+        failed transcription does not leave the diarizer running to the end."""
         ...
 
     def identify(

@@ -196,10 +196,15 @@ class TranscribeAudio:
             segments = asr.segments
         else:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize")
+            # The diarizer's own stop flag: set whenever this run ends, so a run that was
+            # cancelled or failed in ASR does not leave the diarizer working to the end.
+            stop_diarizer = CancelToken()
             try:
                 # The diarizer's thread logs with the request's context (its request id).
                 context = contextvars.copy_context()
-                pending = pool.submit(context.run, self._diarize, diarizer, audio, options)
+                pending = pool.submit(
+                    context.run, self._diarize, diarizer, audio, options, stop_diarizer
+                )
 
                 def identify(found: Diarization) -> dict[str, str]:
                     return self._identify(diarizer, audio, found, options)
@@ -210,8 +215,9 @@ class TranscribeAudio:
                 sink.on_progress(_ASR_SHARE, "attributing")
                 segments, turns = attribution.finish()
             finally:
-                # A cancelled or failed run does not wait for the diarizer: the Diarizer port
-                # cannot be interrupted, so its thread ends its current call in the background.
+                # A cancelled or failed run does not wait for the diarizer: its thread stops at
+                # the diarizer's next check of ``stop_diarizer``, in the background.
+                stop_diarizer.cancel("The transcription this diarization was for has ended.")
                 pool.shutdown(wait=False, cancel_futures=True)
         token.raise_if_cancelled()
         transcript = Transcript(
@@ -230,8 +236,10 @@ class TranscribeAudio:
         return transcript
 
     @staticmethod
-    def _diarize(diarizer: Diarizer, audio: Audio, options: TranscriptionOptions) -> Diarization:
-        found = diarizer.diarize(audio, options.speakers)
+    def _diarize(
+        diarizer: Diarizer, audio: Audio, options: TranscriptionOptions, cancel: CancelToken
+    ) -> Diarization:
+        found = diarizer.diarize(audio, options.speakers, cancel)
         return replace(found, turns=tuple(sorted(found.turns, key=lambda t: (t.start, t.end))))
 
     @staticmethod

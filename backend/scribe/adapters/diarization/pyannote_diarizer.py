@@ -37,6 +37,7 @@ from scribe.adapters.download_progress import hub_download_progress
 from scribe.adapters.lazy import Lazy
 from scribe.adapters.torchaudio_compat import ensure_torchaudio_importable
 from scribe.domain.audio import Audio
+from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import Diarization, SpeakerTurn, Voiceprint
@@ -172,9 +173,12 @@ class PyannoteDiarizer:
 
     # --- diarization ------------------------------------------------------------------------
 
-    def diarize(self, audio: Audio, hints: SpeakerHints) -> Diarization:
+    def diarize(
+        self, audio: Audio, hints: SpeakerHints, cancel: CancelToken | None = None
+    ) -> Diarization:
         """Speaker turns of ``audio``, sorted by start time, honouring the speaker-count hints,
-        with the pipeline's own speaker centroids as voiceprints (pyannote 4 returns them)."""
+        with the pipeline's own speaker centroids as voiceprints (pyannote 4 returns them).
+        ``cancel`` is checked by the pipeline's progress hook (each batch of its steps)."""
         pipeline = self._pipeline.get()
         if audio.duration < _MIN_AUDIO_SECONDS:
             return Diarization()
@@ -190,8 +194,9 @@ class PyannoteDiarizer:
             if hints.max_speakers is not None:
                 kwargs["max_speakers"] = hints.max_speakers
         file = {"waveform": waveform.unsqueeze(0), "sample_rate": audio.sample_rate, "uri": "audio"}
+        hook = _cancel_hook(cancel) if cancel is not None else None
         with self._run_lock:
-            output = pipeline(file, **kwargs)
+            output = pipeline(file, hook=hook, **kwargs)
         return Diarization(
             tuple(_turns_from_output(output, duration=audio.duration)), _centroids(output)
         )
@@ -308,3 +313,12 @@ def _voiceprint(
         return None
     mean: npt.NDArray[np.float64] = total / weight
     return mean
+
+
+def _cancel_hook(cancel: CancelToken) -> Any:
+    """A pyannote progress hook (called per step and per batch) that stops a cancelled run."""
+
+    def hook(*_: Any, **__: Any) -> None:
+        cancel.raise_if_cancelled()
+
+    return hook

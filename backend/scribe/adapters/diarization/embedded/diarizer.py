@@ -12,6 +12,7 @@ import numpy as np
 from scribe.adapters.diarization.voiceprints import match_voiceprints
 from scribe.adapters.lazy import Lazy
 from scribe.domain.audio import SAMPLE_RATE, Audio
+from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import InvalidAudio
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import Diarization, SpeakerTurn
@@ -153,16 +154,22 @@ class EmbeddedDiarizer:
             torch.set_num_threads(s.threads)
         return _Models(segmentation, encoder)
 
-    def diarize(self, audio: Audio, hints: SpeakerHints) -> Diarization:
-        """Speaker turns (overlapping where two talk at once) and one voiceprint per speaker."""
+    def diarize(
+        self, audio: Audio, hints: SpeakerHints, cancel: CancelToken | None = None
+    ) -> Diarization:
+        """Speaker turns (overlapping where two talk at once) and one voiceprint per speaker.
+        ``cancel`` is checked before each batch of segmentation windows and each block of
+        CAM++ features (the two stages that hold nearly all of the cost)."""
         models = self._models.get()
         _check(audio)
         if audio.duration < _MIN_AUDIO_SECONDS:
             return Diarization(())
-        local = models.segmentation(audio.samples)
+        local = models.segmentation(audio.samples, cancel)
         if not local.activity.any():
             return Diarization(())
-        features = models.encoder.features(audio.samples)
+        features = models.encoder.features(audio.samples, cancel)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
         embeddings = self._embed_local(models, features, local)
         clusters = cluster_local_speakers(
             embeddings,

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scribe.adapters.lazy import Lazy
+from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import ModelUnavailable
 
 if TYPE_CHECKING:
@@ -171,12 +172,12 @@ class CamPlusPlusEncoder:
                         out[index] = vector
         return out
 
-    def features(self, samples: FloatArray) -> torch.Tensor:
+    def features(self, samples: FloatArray, cancel: CancelToken | None = None) -> torch.Tensor:
         """Frame features ``(channels, frames)`` of a recording, one frame every 20 ms.
 
         The network up to its statistics pooling runs over consecutive blocks of
         ``FEATURE_BLOCK_SECONDS`` (fbank mean-normalised per block, as per window in training;
-        a short tail joins the block before it).
+        a short tail joins the block before it). ``cancel`` is checked before each block.
         """
         import torch
 
@@ -191,6 +192,8 @@ class CamPlusPlusEncoder:
         outputs = []
         with torch.inference_mode():
             for index, begin in enumerate(bounds):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
                 end = bounds[index + 1] if index + 1 < len(bounds) else total
                 x = fbank[begin:end]
                 x = (x - x.mean(dim=0, keepdim=True))[None]

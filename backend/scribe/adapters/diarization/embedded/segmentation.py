@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import ModelUnavailable
 
 from .onnx_export import OnnxModule, onnx_module
@@ -98,11 +99,13 @@ class LocalSegmentation:
         segmentation.weights = weights
         return segmentation
 
-    def __call__(self, samples: npt.NDArray[np.float32]) -> LocalActivity:
+    def __call__(
+        self, samples: npt.NDArray[np.float32], cancel: CancelToken | None = None
+    ) -> LocalActivity:
         """Binary activity ``(chunks, frames, 3)`` of the local speakers of each chunk.
 
         Chunks start every ``step`` seconds; the last one ends at (or, zero-padded, past) the
-        end of the audio.
+        end of the audio. ``cancel`` is checked before each batch of chunks.
         """
         import torch
 
@@ -119,6 +122,8 @@ class LocalSegmentation:
         scores: list[npt.NDArray[np.float32]] = []
         with torch.inference_mode():
             for first in range(0, len(starts), self.batch_size):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
                 batch = starts[first : first + self.batch_size]
                 if shared:
                     logits = self._forward_shared(wave, batch, window)
