@@ -270,3 +270,13 @@ def test_grid_counts_frames_inside_the_audio(seconds: float) -> None:
     grid = FrameGrid(start=0.0, duration=0.0619375, step=0.016875)
     frames = grid.count(seconds)
     assert grid.middle(frames - 1) <= seconds < grid.middle(frames) + grid.step
+
+
+def test_overlap_threshold_is_checked() -> None:
+    from scribe.adapters.diarization.embedded.diarizer import EmbeddedSettings
+
+    assert EmbeddedSettings().overlap_threshold == 0.35
+    assert EmbeddedSettings(overlap_threshold=0.0).overlap_threshold == 0.0  # off
+    for wrong in (-0.1, float("nan")):
+        with pytest.raises(ValueError, match="overlap_threshold"):
+            EmbeddedSettings(overlap_threshold=wrong)
