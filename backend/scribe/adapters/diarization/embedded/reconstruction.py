@@ -147,13 +147,13 @@ def activations(
     With ``soft``, each chunk adds the probability that the local speaker talks (its powerset
     classes' probabilities summed) instead of 0 or 1 (all zeros without probabilities).
     """
+    num_speakers = max(int(clusters.max()) + 1, 0) if clusters.size else 0
+    out = np.zeros((num_frames, num_speakers), dtype=np.float32)
     values = local.activity
     if soft:
         if local.probabilities is None or local.classes is None:
-            return np.zeros((num_frames, max(int(clusters.max()) + 1, 0)), dtype=np.float32)
+            return out
         values = local.probabilities @ local.classes
-    num_speakers = max(int(clusters.max()) + 1, 0) if clusters.size else 0
-    out = np.zeros((num_frames, num_speakers), dtype=np.float32)
     for chunk, start in enumerate(local.chunk_starts):
         first, frames = _placement(local, start, num_frames)
         if frames <= 0:
