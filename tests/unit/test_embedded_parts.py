@@ -17,6 +17,8 @@ from scribe.adapters.diarization.embedded.reconstruction import (
     LocalActivity,
     activations,
     binary_to_turns,
+    fill_overlap,
+    overlap_probability,
     powerset_classes,
     powerset_to_multilabel,
     reconstruct,
@@ -97,6 +99,80 @@ def test_reconstruct_drops_stray_speakers_but_honours_a_minimum() -> None:
     active[10:15, 2] = 2
     forced = reconstruct(active, count, min_speakers=3, min_speaker_frames=0)
     assert forced[:, 2].sum() == 5 and forced.sum(axis=1).tolist() == [1.0] * 30
+
+
+def _soft_local(probabilities: np.ndarray) -> LocalActivity:
+    """Chunks of powerset probabilities ``(chunks, frames, 7)``, one second apart."""
+    classes = powerset_classes(3, 2)
+    activity = powerset_to_multilabel(probabilities.astype(np.float32), classes)
+    chunks = probabilities.shape[0]
+    return LocalActivity(
+        activity,
+        np.arange(chunks, dtype=np.float64),
+        probabilities.shape[1] * GRID.step,
+        GRID,
+        probabilities=probabilities.astype(np.float32),
+        classes=classes,
+    )
+
+
+def _overlap_case() -> tuple[LocalActivity, np.ndarray, np.ndarray]:
+    """Two 2 s chunks one second apart: A talks in frames 0-19 (local 0 of both), B (local 1
+    of chunk 0, local 2 of chunk 1) alone in frames 20-29 and with A in frames 10-14; C (local 2
+    of chunk 0) is a third voice, barely probable there. Neither chunk's best guess there is
+    two at once (A alone at 0.5 and 0.6, A+B at 0.45 and 0.4), so the count says one, but on
+    average P(two) = 0.425."""
+    probabilities = np.zeros((2, 20, 7))
+    probabilities[0, :, 1] = 1.0  # A alone
+    probabilities[0, 10:15] = [0, 0.5, 0, 0.05, 0.45, 0, 0]
+    probabilities[1, :10, 1] = 1.0
+    probabilities[1, :5] = [0, 0.6, 0, 0, 0, 0.4, 0]  # chunk 1's frames 0-4 are frames 10-14
+    probabilities[1, 10:, 3] = 1.0  # B alone
+    local = _soft_local(probabilities)
+    clusters = np.array([[0, 1, 2], [0, INACTIVE, 1]])
+    binary = reconstruct(activations(local, clusters, 30), speaker_count(local, 30))
+    binary[27:] = [0, 0, 1]  # C talks at the end (so it has frames to be found at)
+    return local, clusters, binary
+
+
+def test_overlap_probability_is_averaged_over_the_chunks() -> None:
+    local, _, _ = _overlap_case()
+    overlap = overlap_probability(local, 30)
+    np.testing.assert_allclose(overlap[10:15], 0.425, rtol=1e-6)
+    np.testing.assert_allclose(overlap[:10], 0.0)
+    np.testing.assert_allclose(overlap[15:], 0.0)
+    bare = LocalActivity(local.activity, local.chunk_starts, local.chunk_duration, GRID)
+    assert not overlap_probability(bare, 30).any()
+
+
+def test_fill_overlap_gives_the_frame_its_most_probable_second_speaker() -> None:
+    local, clusters, binary = _overlap_case()
+    assert binary[10:15].tolist() == [[1.0, 0.0, 0.0]] * 5
+    overlap = overlap_probability(local, 30)
+    soft = activations(local, clusters, 30, soft=True)
+    filled = fill_overlap(binary, binary, overlap, soft, 0.4)
+    assert filled[10:15].tolist() == [[1.0, 1.0, 0.0]] * 5  # B (0.85) before C (0.05)
+    untouched = np.ones(30, dtype=bool)
+    untouched[10:15] = False
+    assert (filled[untouched] == binary[untouched]).all()
+    # below the threshold, or with the fill off, nothing changes
+    for threshold in (0.45, 0.0, 1.0):
+        assert (fill_overlap(binary, binary, overlap, soft, threshold) == binary).all()
+
+
+def test_fill_overlap_follows_the_passes_that_moved_frames() -> None:
+    local, clusters, before = _overlap_case()
+    overlap = overlap_probability(local, 30)
+    soft = activations(local, clusters, 30, soft=True)
+    # a split moved A's frames 10-19 to a new speaker 3, and B's frames 20-23 to speaker 4
+    after = np.concatenate([before, np.zeros((30, 2), np.float32)], axis=1)
+    after[10:20] = [0, 0, 0, 1, 0]
+    after[20:24] = [0, 0, 0, 0, 1]
+    filled = fill_overlap(after, before, overlap, soft, 0.4)
+    # A's cluster (the most probable one there) is speaker 3's own voice, so B is second, and
+    # of B's two destinations the one talking nearest in time takes the overlap
+    assert filled[10:15].tolist() == [[0, 0, 0, 1, 1]] * 5
+    assert (np.delete(filled, np.s_[10:15], axis=0) == np.delete(after, np.s_[10:15], axis=0)).all()
 
 
 def test_turns_bridge_short_gaps() -> None:
@@ -194,3 +270,13 @@ def test_grid_counts_frames_inside_the_audio(seconds: float) -> None:
     grid = FrameGrid(start=0.0, duration=0.0619375, step=0.016875)
     frames = grid.count(seconds)
     assert grid.middle(frames - 1) <= seconds < grid.middle(frames) + grid.step
+
+
+def test_overlap_threshold_is_checked() -> None:
+    from scribe.adapters.diarization.embedded.diarizer import EmbeddedSettings
+
+    assert EmbeddedSettings().overlap_threshold == 0.35
+    assert EmbeddedSettings(overlap_threshold=0.0).overlap_threshold == 0.0  # off
+    for wrong in (-0.1, float("nan")):
+        with pytest.raises(ValueError, match="overlap_threshold"):
+            EmbeddedSettings(overlap_threshold=wrong)

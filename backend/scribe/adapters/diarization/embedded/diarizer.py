@@ -25,6 +25,8 @@ from .reconstruction import (
     LocalActivity,
     activations,
     binary_to_turns,
+    fill_overlap,
+    overlap_probability,
     reconstruct,
     speaker_count,
 )
@@ -69,6 +71,11 @@ class EmbeddedSettings:
     """A speaker with under this share of the recording's speech, never heard at once with a
     speaker at least ``minor_similarity`` alike, folds into it (``minor.py``; 0 turns it off)."""
     minor_similarity: float = 0.5
+    overlap_threshold: float = 0.35
+    """Where the probability of two people at once, averaged over the windows that hear a
+    frame, reaches this, a frame given one speaker gets a second (the most probable other
+    one): the rounded count misses overlap only some windows see. Applied last, after the
+    split and minor passes; 0 (or 1 and above) turns it off."""
     max_speakers: int = 20
     identify_threshold: float = 0.7
     threads: int = 1
@@ -82,6 +89,8 @@ class EmbeddedSettings:
     def __post_init__(self) -> None:
         if not 0 < self.step <= 10:
             raise ValueError("step must be in (0, 10] seconds")
+        if not self.overlap_threshold >= 0:  # NaN too
+            raise ValueError("overlap_threshold must be >= 0 (0 or >= 1 turns it off)")
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,9 @@ class EmbeddedDiarizer:
       active global speakers: overlapped speech gives two turns at once.
     - **Split**: a speaker whose lone speech holds two voices (segmentation gave two people
       one local speaker) is split, the second voice going to a known speaker or a new one.
+    - **Minor speakers**: a label with little speech folds into a voice it resembles.
+    - **Overlap fill**: where the windows' averaged probability of two at once reaches
+      ``overlap_threshold``, a frame given one speaker gets the most probable other one.
 
     The diarization carries each speaker's centroid as its voiceprint; :meth:`identify` reuses
     it. CPU only, whatever ``SCRIBE_DEVICE`` says. Thread-safe: the loaded models serve
@@ -192,6 +204,7 @@ class EmbeddedDiarizer:
             min_speakers=hints.num_speakers or hints.min_speakers or 1,
             min_speaker_frames=round(self.settings.min_speaker / grid.step),
         )
+        reconstructed = binary
         binary, centroids = split_mixed_speakers(
             binary,
             grid,
@@ -207,6 +220,14 @@ class EmbeddedDiarizer:
             min_speakers=hints.num_speakers or hints.min_speakers or 1,
             settings=self.minor_settings,
         )
+        if (hints.num_speakers or hints.max_speakers or 2) >= 2:
+            binary = fill_overlap(
+                binary,
+                reconstructed,
+                overlap_probability(local, frames),
+                activations(local, clusters.assignment, frames, soft=True),
+                self.settings.overlap_threshold,
+            )
         speaking = [k for k in range(binary.shape[1]) if binary[:, k].any()]
         labels = [f"SPEAKER_{i:02d}" for i in range(len(speaking))]
         turns = binary_to_turns(binary[:, speaking], grid, self.settings.min_gap, labels)

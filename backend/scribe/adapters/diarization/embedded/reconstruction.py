@@ -11,6 +11,12 @@ them (``SpeakerDiarization.reconstruct``, ``speaker_count``, ``to_diarization``)
 - :func:`reconstruct`: each global speaker's activation per frame (summed over chunks), and in
   each frame the ``count`` most active speakers talk. Two speakers in one frame is overlap.
 - :func:`binary_to_turns`: runs of active frames per speaker become :class:`SpeakerTurn`.
+
+And one step of our own, from the model's soft output (:attr:`LocalActivity.probabilities`):
+
+- :func:`overlap_probability` and :func:`fill_overlap`: the rounded mean count misses overlap
+  that only some of the windows see; where the probability of two at once, averaged over the
+  windows, reaches a threshold, a frame given one speaker gets a second one.
 """
 
 from __future__ import annotations
@@ -59,6 +65,11 @@ class LocalActivity:
     chunk_starts: npt.NDArray[np.float64]
     chunk_duration: float
     grid: FrameGrid
+    probabilities: FloatArray | None = None
+    """The model's soft output ``(chunks, frames, classes)``: each powerset class's probability
+    (about 58 MB per hour of audio at a 1 s step); ``None`` where only the activity is known."""
+    classes: FloatArray | None = None
+    """``(classes, local)`` membership of the powerset classes (:func:`powerset_classes`)."""
 
     @property
     def num_chunks(self) -> int:
@@ -89,6 +100,13 @@ def powerset_to_multilabel(scores: FloatArray, mapping: FloatArray) -> FloatArra
     return result
 
 
+def softmax(scores: FloatArray) -> FloatArray:
+    """Probabilities over the last axis from log-probabilities (or logits)."""
+    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    result: FloatArray = (shifted / shifted.sum(axis=-1, keepdims=True)).astype(np.float32)
+    return result
+
+
 def speaker_count(local: LocalActivity, num_frames: int) -> IntArray:
     """Speakers talking in each output frame: the rounded mean over the chunks that cover it."""
     total = np.zeros(num_frames, dtype=np.float64)
@@ -102,14 +120,40 @@ def speaker_count(local: LocalActivity, num_frames: int) -> IntArray:
     return count
 
 
-def activations(local: LocalActivity, clusters: IntArray, num_frames: int) -> FloatArray:
+def overlap_probability(local: LocalActivity, num_frames: int) -> npt.NDArray[np.float64]:
+    """Per output frame, the probability that two or more speakers talk, averaged over the
+    chunks that cover it (as :func:`speaker_count` averages); zeros without probabilities."""
+    total = np.zeros(num_frames, dtype=np.float64)
+    if local.probabilities is None or local.classes is None:
+        return total
+    seen = np.zeros(num_frames, dtype=np.float64)
+    several = (local.classes.sum(axis=1) >= 2).astype(np.float32)
+    per_chunk = local.probabilities @ several
+    for chunk, start in enumerate(local.chunk_starts):
+        first, frames = _placement(local, start, num_frames)
+        total[first : first + frames] += per_chunk[chunk, :frames]
+        seen[first : first + frames] += 1.0
+    result: npt.NDArray[np.float64] = total / np.maximum(seen, 1.0)
+    return result
+
+
+def activations(
+    local: LocalActivity, clusters: IntArray, num_frames: int, *, soft: bool = False
+) -> FloatArray:
     """``(frames, speakers)``: per frame, how many chunks see each global speaker talk.
 
     ``clusters[c, s]`` is the global speaker of local speaker ``s`` of chunk ``c`` (or
     :data:`INACTIVE`); local speakers of one chunk that share a global speaker count once.
+    With ``soft``, each chunk adds the probability that the local speaker talks (its powerset
+    classes' probabilities summed) instead of 0 or 1 (all zeros without probabilities).
     """
     num_speakers = max(int(clusters.max()) + 1, 0) if clusters.size else 0
     out = np.zeros((num_frames, num_speakers), dtype=np.float32)
+    values = local.activity
+    if soft:
+        if local.probabilities is None or local.classes is None:
+            return out
+        values = local.probabilities @ local.classes
     for chunk, start in enumerate(local.chunk_starts):
         first, frames = _placement(local, start, num_frames)
         if frames <= 0:
@@ -118,7 +162,7 @@ def activations(local: LocalActivity, clusters: IntArray, num_frames: int) -> Fl
             if k < 0:
                 continue
             members = clusters[chunk] == k
-            out[first : first + frames, k] += local.activity[chunk, :frames][:, members].max(axis=1)
+            out[first : first + frames, k] += values[chunk, :frames][:, members].max(axis=1)
     return out
 
 
@@ -165,6 +209,56 @@ def reconstruct(
     return binary
 
 
+def fill_overlap(
+    binary: FloatArray,
+    before: FloatArray,
+    overlap: npt.NDArray[np.float64],
+    soft: FloatArray,
+    threshold: float,
+) -> FloatArray:
+    """``binary`` with a second speaker in the frames given one where ``overlap >= threshold``.
+
+    ``soft`` ``(frames, clusters)`` is :func:`activations` with ``soft``, indexed by the
+    clustering's speakers; ``before`` ``(frames, clusters)`` is :func:`reconstruct`'s output,
+    and ``binary`` the diarization after the passes that move frames between speakers (split,
+    minor fold), which may add columns. The second speaker is the cluster most probably
+    talking in the frame, other than those whose frames went to the speaker already there,
+    taken where its frames went: of its destinations (other than that speaker), the one that
+    talks nearest in time.
+    """
+    out = binary.copy()
+    clusters = min(soft.shape[1], before.shape[1])
+    if clusters < 2 or not 0 < threshold < 1:
+        return out
+    alone = np.flatnonzero((out.sum(axis=1) == 1) & (overlap >= threshold))
+    if not len(alone):
+        return out
+    # transfer[c, d]: frames of cluster c alone before the passes that speaker d holds after
+    single = before[:, :clusters] * (before.sum(axis=1, keepdims=True) == 1)
+    transfer = single.T.astype(np.float64) @ out.astype(np.float64)
+    share = transfer / np.maximum(transfer.sum(axis=1, keepdims=True), 1.0)
+    related = share >= 0.1  # (clusters, speakers): c is (partly) speaker d's own voice
+    speaker = np.argmax(out[alone], axis=1)
+    scores = soft[alone][:, :clusters].astype(np.float64)
+    for d in np.unique(speaker).tolist():
+        rows = speaker == d
+        # a cluster that is part of d, or whose frames went nowhere else, cannot be the second
+        elsewhere = (transfer > 0) & (np.arange(out.shape[1]) != d)[None, :]
+        blocked = related[:, d] | ~elsewhere.any(axis=1)
+        scores[np.ix_(rows, blocked)] = -np.inf
+    second = np.argmax(scores, axis=1)
+    keep = scores[np.arange(len(alone)), second] > 0
+    alone, speaker, second = alone[keep], speaker[keep], second[keep]
+    nearest = _distance_to_activity(out)
+    for c, d in {(int(c), int(d)) for c, d in zip(second, speaker, strict=True)}:
+        rows = (second == c) & (speaker == d)
+        destinations = np.flatnonzero((transfer[c] > 0) & (np.arange(out.shape[1]) != d))
+        frames = alone[rows]
+        pick = destinations[np.argmin(nearest[np.ix_(frames, destinations)], axis=1)]
+        out[frames, pick] = 1.0
+    return out
+
+
 def binary_to_turns(
     binary: FloatArray, grid: FrameGrid, min_gap: float = 0.0, labels: list[str] | None = None
 ) -> list[SpeakerTurn]:
@@ -197,6 +291,18 @@ def _top(active: FloatArray, count: IntArray) -> FloatArray:
     ranks[rows, order] = np.arange(active.shape[1])[None, :]
     binary: FloatArray = ((ranks < count[:, None]) & (active > 0)).astype(np.float32)
     return binary
+
+
+def _distance_to_activity(binary: FloatArray) -> npt.NDArray[np.float64]:
+    """``(frames, speakers)``: frames from each frame to the speaker's nearest active frame."""
+    frames = binary.shape[0]
+    index = np.arange(frames, dtype=np.float64)[:, None]
+    active = binary > 0
+    last = np.maximum.accumulate(np.where(active, index, -np.inf), axis=0)
+    following = np.where(active, index, np.inf)[::-1]
+    upcoming = np.minimum.accumulate(following, axis=0)[::-1]
+    result: npt.NDArray[np.float64] = np.minimum(index - last, upcoming - index)
+    return result
 
 
 def _placement(local: LocalActivity, start: float, num_frames: int) -> tuple[int, int]:

@@ -23,7 +23,13 @@ from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import ModelUnavailable
 
 from .onnx_export import OnnxModule, onnx_module
-from .reconstruction import FrameGrid, LocalActivity, powerset_classes, powerset_to_multilabel
+from .reconstruction import (
+    FrameGrid,
+    LocalActivity,
+    powerset_classes,
+    powerset_to_multilabel,
+    softmax,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -102,7 +108,8 @@ class LocalSegmentation:
     def __call__(
         self, samples: npt.NDArray[np.float32], cancel: CancelToken | None = None
     ) -> LocalActivity:
-        """Binary activity ``(chunks, frames, 3)`` of the local speakers of each chunk.
+        """Binary activity ``(chunks, frames, 3)`` of the local speakers of each chunk, with
+        the powerset classes' probabilities ``(chunks, frames, 7)`` it was taken from.
 
         Chunks start every ``step`` seconds; the last one ends at (or, zero-padded, past) the
         end of the audio. ``cancel`` is checked before each batch of chunks.
@@ -131,12 +138,15 @@ class LocalSegmentation:
                     pieces = torch.stack([wave[start : start + window] for start in batch])
                     logits = self._model(pieces[:, None])
                 scores.append(logits.numpy())
-        activity = powerset_to_multilabel(np.concatenate(scores), self._mapping)
+        log_probabilities = np.concatenate(scores)
+        activity = powerset_to_multilabel(log_probabilities, self._mapping)
         return LocalActivity(
             activity=activity.astype(np.float32),
             chunk_starts=np.asarray(starts, dtype=np.float64) / self.sample_rate,
             chunk_duration=self.chunk_duration,
             grid=self.grid,
+            probabilities=softmax(log_probabilities),
+            classes=self._mapping,
         )
 
     def _can_share(self, hop: int) -> bool:
