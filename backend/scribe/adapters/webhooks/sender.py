@@ -23,6 +23,7 @@ import httpx
 from standardwebhooks import Webhook
 
 from scribe import __version__
+from scribe.domain.callbacks import SendOutcome
 from scribe.domain.errors import InvalidRequest
 
 from .secret import signing_secret
@@ -124,11 +125,7 @@ class StandardWebhookSender:
         where = f"webhook {msg_id} ({event_type}) to {_shown(url)}"
         try:
             target = parse_url(url)
-            body = json.dumps(
-                {"type": event_type, "timestamp": _iso_now(), "data": dict(data)},
-                separators=(",", ":"),
-                ensure_ascii=False,
-            )
+            body = _body(event_type, _iso_now(), data)
         except (InvalidRequest, TypeError, ValueError) as exc:
             log.error("%s not sent: %s", where, exc)
             return False
@@ -137,6 +134,49 @@ class StandardWebhookSender:
         except Exception:  # a bug must not take the job down with it
             log.exception("%s: unexpected error; giving up", where)
             return False
+
+    async def send(
+        self,
+        url: str,
+        event_type: str,
+        data: Mapping[str, Any],
+        *,
+        webhook_id: str,
+        timestamp: datetime,
+    ) -> SendOutcome:
+        """One attempt (the outbox retries), with the event's fixed id and timestamp."""
+        where = f"webhook {webhook_id} ({event_type}) to {_shown(url)}"
+        try:
+            target = parse_url(url)
+            body = _body(event_type, _iso(timestamp), data)
+        except (InvalidRequest, TypeError, ValueError) as exc:
+            log.error("%s not sent: %s", where, exc)
+            return SendOutcome(False, str(exc), retryable=False)
+        timeout = self._policy.timeout_seconds
+        try:
+            async with httpx.AsyncClient(
+                transport=self._transport,
+                follow_redirects=False,
+                trust_env=False,  # a proxy from the environment would bypass the address checks
+                timeout=timeout,
+            ) as client:
+                async with asyncio.timeout(timeout):
+                    status = await self._attempt(client, target, webhook_id, body)
+        except _Permanent as exc:
+            log.error("%s: failed, not retried: %s", where, exc)
+            return SendOutcome(False, str(exc), retryable=False)
+        except _Transient as exc:
+            log.warning("%s: failed (%s)", where, exc)
+            return SendOutcome(False, str(exc), retry_after=exc.retry_after)
+        except (httpx.HTTPError, OSError, TimeoutError) as exc:
+            reason = str(exc) or type(exc).__name__
+            log.warning("%s: failed (%s)", where, reason)
+            return SendOutcome(False, reason)
+        except Exception as exc:  # a bug must not stop the deliverer
+            log.exception("%s: unexpected error", where)
+            return SendOutcome(False, f"unexpected error: {type(exc).__name__}")
+        log.info("%s: delivered (HTTP %d)", where, status)
+        return SendOutcome(True)
 
     async def _deliver(self, url: httpx.URL, msg_id: str, body: str, where: str) -> bool:
         policy = self._policy
@@ -269,8 +309,20 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def _body(event_type: str, timestamp: str, data: Mapping[str, Any]) -> str:
+    return json.dumps(
+        {"type": event_type, "timestamp": timestamp, "data": dict(data)},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _iso_now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return _iso(datetime.now(UTC))
 
 
 def _shown(url: str) -> str:
