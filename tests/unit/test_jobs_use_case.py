@@ -282,7 +282,8 @@ def test_a_job_cancelled_while_queued_gets_its_callback(make: Any) -> None:
     services.jobs.cancel(ADA, job.id)
     assert services.runner.callbacks.deliver_due() == 1
     [(url, event_type, data)] = hooks.delivered
-    assert event_type == "audio.job.cancelled" and data["status"] == "cancelled"
+    assert (url, event_type) == ("https://example.com/hook", "audio.job.cancelled")
+    assert data["status"] == "cancelled"
     shown = services.jobs.get(ADA, job.id).callback
     assert shown.status.value == "delivered" and shown.attempts == 1
 
