@@ -205,7 +205,7 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Each callback attempt gives up after this many seconds."
     )
     webhook_max_attempts: int = Field(
-        8, ge=1, description="Attempts per callback, the first included (then it is dropped)."
+        8, ge=1, description="Attempts per callback, the first included (then it is marked failed)."
     )
     webhook_backoff_seconds: float = Field(
         2.0,
