@@ -69,7 +69,10 @@ class Receiver:
             def log_message(self, *_: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 511  # as nginx; http.server's 5 resets bursts of connections
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
@@ -85,7 +88,8 @@ class Receiver:
 
 
 class Bench:
-    def __init__(self, url: str, receiver: Receiver) -> None:
+    def __init__(self, url: str, receiver: Receiver, prefix: str) -> None:
+        self.prefix = prefix
         self.database = Database(url)
         self.database.upgrade()
         self.store = SqlJobStore(self.database, describe=describe_job)
@@ -102,7 +106,7 @@ class Bench:
     def running_job(self) -> Job:
         self.count += 1
         now = datetime.now(UTC)
-        job_id = f"job_b{self.count:06d}"
+        job_id = f"job_{self.prefix}{self.count:06d}"
         job = Job(job_id, None, Task.TRANSCRIBE, "m", {}, now, callback_url=self.receiver.url)
         self.store.add(job)
         running = job.start(now)
@@ -175,7 +179,7 @@ def main() -> int:
     receiver = Receiver()
     for kind in args.databases.split(","):
         with database_url(kind) as url:
-            bench = Bench(url, receiver)
+            bench = Bench(url, receiver, kind[:2])
             bench.latencies(5, wake=True)  # warm: connections, imports
             print(
                 f"{kind}: woken  save -> POST: {summary(bench.latencies(args.events, wake=True))}"

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import random
+import ssl
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -95,6 +96,14 @@ class StandardWebhookSender:
         self._resolver = resolver
         self._transport = transport  # tests: an httpx.MockTransport
         self._rng = rng or random.Random()
+        self._tls: ssl.SSLContext | None = None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """One TLS context for every client: making one loads the CA bundle (about 18 ms of CPU,
+        most of a local delivery's cost when each attempt made its own)."""
+        if self._tls is None:
+            self._tls = httpx.create_ssl_context(trust_env=False)
+        return self._tls
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StandardWebhookSender:
@@ -159,6 +168,7 @@ class StandardWebhookSender:
                 follow_redirects=False,
                 trust_env=False,  # a proxy from the environment would bypass the address checks
                 timeout=timeout,
+                verify=self._tls_context(),
             ) as client:
                 async with asyncio.timeout(timeout):
                     status = await self._attempt(client, target, webhook_id, body)
@@ -185,6 +195,7 @@ class StandardWebhookSender:
             follow_redirects=False,
             trust_env=False,  # a proxy from the environment would bypass the address checks
             timeout=policy.timeout_seconds,
+            verify=self._tls_context(),
         ) as client:
             for attempt in range(1, policy.max_attempts + 1):
                 try:
