@@ -156,3 +156,34 @@ def test_concurrent_claimers_never_share_a_callback(database: Database) -> None:
         thread.join(60)
     everything = [w for ids in got.values() for w in ids]
     assert len(got) == 4 and len(everything) == 60 and len(set(everything)) == 60
+
+
+def test_jobs_ended_before_the_migration_have_no_callback(database_url: str) -> None:
+    from alembic import command
+
+    db = Database(database_url)
+    with db._connect() as connection:
+        command.upgrade(db._alembic_config(connection), "0003")
+        connection.commit()
+    old = SqlJobStore(db, describe=describe)
+    with db._connect() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, owner, status, task, model, background, request, "
+                "callback_url, created_at, finished_at, progress_stage, progress_fraction, "
+                "attempts, cancel_requested) VALUES ('job_old', NULL, 'completed', 'transcribe', "
+                "NULL, true, '{}', 'https://example.com/hook', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:01:00', 'done', 1.0, 1, false)"
+            )
+        )
+        connection.commit()
+    db.upgrade()
+    kept = old.get("job_old")
+    assert kept is not None and kept.callback_url == URL and kept.callback is None
+    assert SqlCallbackOutbox(db).claim("a", T0, lease_seconds=LEASE, limit=10) == []
+    ended(old, 1)
+    with db._connect() as connection:  # and it can be undone
+        command.downgrade(db._alembic_config(connection), "0003")
+        connection.commit()
+    assert db.current() == "0003"
+    db.dispose()
