@@ -341,7 +341,7 @@ def build_webhooks(settings: Settings) -> WebhookSender:
 
 
 def build_callbacks(
-    settings: Settings, storage: Storage, webhooks: WebhookSender | None, role: str
+    settings: Settings, storage: Storage, webhooks: WebhookSender | None, role: Role
 ) -> CallbackDelivery | None:
     """The deliverer of the outbox's callbacks for this process (None without an outbox)."""
     if storage.callbacks is None or webhooks is None:
