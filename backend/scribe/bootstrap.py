@@ -337,6 +337,13 @@ def build_webhooks(settings: Settings) -> WebhookSender:
     made once in the data directory)."""
     from scribe.adapters.webhooks.sender import StandardWebhookSender
 
+    if settings.job_queue == "celery" and settings.webhook_secret is None:
+        # Any process may send any job's callback (the outbox): each would sign with its own.
+        log.warning(
+            "SCRIBE_WEBHOOK_SECRET is not set: this process signs job callbacks with a secret of "
+            "its own data directory, which the other API nodes and workers do not share. Set "
+            "the same SCRIBE_WEBHOOK_SECRET on every process."
+        )
     return StandardWebhookSender.from_settings(settings)
 
 
