@@ -10,11 +10,8 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from scribe.bootstrap import Overrides, build_services
 from scribe.config import Settings
 from scribe.domain.callbacks import CallbackStatus
 from tests.fakes import FakeAsr, FakeBlobStore, FakeDecoder, FakeKeyStore, FakeUsageMeter
+from tests.webhook_receiver import HoldingReceiver, holding_receiver
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 BACKEND = Path(__file__).resolve().parents[2] / "backend"
@@ -60,57 +58,14 @@ delivery.deliver_due()  # the receiver holds this request: the process is killed
 """
 
 
-@dataclass
-class Got:
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """Holds the first POST without answering (until the test ends); answers 200 to the rest."""
-
-    port: int = 0
-    got: list[Got] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            state.got.append(Got({k.lower(): v for k, v in self.headers.items()}, body))
-            if len(state.got) == 1:
-                state.release.wait(30)
-            try:
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-            except OSError:
-                pass  # the first sender is dead
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    state.release.set()
-    server.shutdown()
-    server.server_close()
+def receiver() -> Iterator[HoldingReceiver]:
+    with holding_receiver() as state:
+        yield state
 
 
 def test_a_callback_survives_the_death_of_the_process_sending_it(
-    database_url: str, receiver: Receiver
+    database_url: str, receiver: HoldingReceiver
 ) -> None:
     from scribe.adapters.db import Database
 
