@@ -10,7 +10,7 @@ import wave
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -18,6 +18,14 @@ import numpy as np
 from scribe.bootstrap import Overrides, Services, build_services
 from scribe.config import Settings
 from scribe.domain.audio import SAMPLE_RATE, Audio
+from scribe.domain.callbacks import (
+    CallbackStatus,
+    DueCallback,
+    JobCallback,
+    SendOutcome,
+    callback_event_type,
+    new_webhook_id,
+)
 from scribe.domain.caller import ANONYMOUS_KEY_ID
 from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import InvalidAudio, InvalidRequest, NotFound
@@ -337,11 +345,32 @@ class FakeRateLimiter:
         self.released.append(key_id)
 
 
+@dataclass
+class OutboxEntry:
+    """One callback in ``FakeJobStore``'s outbox (the columns of ``job_callbacks``)."""
+
+    event: DueCallback
+    status: CallbackStatus = CallbackStatus.PENDING
+    next_attempt_at: datetime | None = None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+    delivered_at: datetime | None = None
+    last_error: str | None = None
+
+
+def _describe(job: Job) -> Mapping[str, Any]:
+    from scribe.api.job_objects import job_object
+
+    return job_object(job)
+
+
 class FakeJobStore:
-    """Jobs in a dict (the real store's semantics: compare-and-set saves, newest-first pages)."""
+    """Jobs in a dict (the real store's semantics: compare-and-set saves, newest-first pages),
+    and the CallbackOutbox its saves of ended jobs write to (under the same lock)."""
 
     def __init__(self) -> None:
         self.jobs: dict[str, Job] = {}
+        self.outbox: dict[str, OutboxEntry] = {}  # by job id
         self._lock = threading.Lock()
 
     def add(self, job: Job) -> None:
@@ -350,7 +379,21 @@ class FakeJobStore:
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
-            return self.jobs.get(job_id)
+            job = self.jobs.get(job_id)
+            return None if job is None else self._with_callback(job)
+
+    def _with_callback(self, job: Job) -> Job:
+        entry = self.outbox.get(job.id)
+        if entry is None:
+            return job
+        state = JobCallback(
+            entry.event.url,
+            entry.status,
+            entry.event.attempts,
+            entry.last_error,
+            entry.delivered_at,
+        )
+        return replace(job, callback=state)
 
     def save(self, job: Job, *, expect: JobStatus | None = None) -> bool:
         with self._lock:
@@ -360,6 +403,19 @@ class FakeJobStore:
             if stored.cancel_requested and not job.cancel_requested:
                 job = replace(job, cancel_requested=True)  # sticky, as the SQL store
             self.jobs[job.id] = job
+            if job.status.terminal and job.callback_url and job.id not in self.outbox:
+                ended = job.finished_at or job.created_at
+                shown = replace(job, callback=JobCallback(job.callback_url, CallbackStatus.PENDING))
+                event = DueCallback(
+                    new_webhook_id(),
+                    job.id,
+                    job.callback_url,
+                    callback_event_type(job.status.value),
+                    dict(_describe(shown)),
+                    ended,
+                    0,
+                )
+                self.outbox[job.id] = OutboxEntry(event, next_attempt_at=ended)
             return True
 
     def page(
@@ -372,6 +428,7 @@ class FakeJobStore:
     ) -> tuple[list[Job], bool]:
         with self._lock:
             jobs = sorted(self.jobs.values(), key=lambda j: (j.created_at, j.id), reverse=True)
+            jobs = [self._with_callback(j) for j in jobs]
         jobs = [j for j in jobs if owner is None or j.owner == owner]
         jobs = [j for j in jobs if not statuses or j.status in statuses]
         if after is not None:
@@ -399,7 +456,52 @@ class FakeJobStore:
 
     def delete(self, job_id: str) -> bool:
         with self._lock:
+            self.outbox.pop(job_id, None)
             return self.jobs.pop(job_id, None) is not None
+
+    # --- CallbackOutbox -----------------------------------------------------------------
+
+    def claim(
+        self, holder: str, now: datetime, *, lease_seconds: float, limit: int
+    ) -> list[DueCallback]:
+        with self._lock:
+            due = [
+                e
+                for e in self.outbox.values()
+                if e.status is CallbackStatus.PENDING
+                and e.next_attempt_at is not None
+                and e.next_attempt_at <= now
+                and (e.claimed_until is None or e.claimed_until < now)
+            ]
+            due.sort(key=lambda e: e.next_attempt_at or now)
+            claimed = []
+            for entry in due[:limit]:
+                entry.claimed_by = holder
+                entry.claimed_until = now + timedelta(seconds=lease_seconds)
+                entry.event = replace(entry.event, attempts=entry.event.attempts + 1)
+                claimed.append(entry.event)
+            return claimed
+
+    def _finish(self, webhook_id: str, holder: str, **changes: Any) -> bool:
+        with self._lock:
+            for entry in self.outbox.values():
+                if entry.event.webhook_id == webhook_id:
+                    if entry.claimed_by != holder or entry.status is not CallbackStatus.PENDING:
+                        return False
+                    entry.claimed_by = entry.claimed_until = None
+                    for name, value in changes.items():
+                        setattr(entry, name, value)
+                    return True
+            return False
+
+    def delivered(self, webhook_id: str, holder: str, now: datetime) -> bool:
+        return self._finish(webhook_id, holder, status=CallbackStatus.DELIVERED, delivered_at=now)
+
+    def retry(self, webhook_id: str, holder: str, error: str, at: datetime) -> bool:
+        return self._finish(webhook_id, holder, next_attempt_at=at, last_error=error)
+
+    def give_up(self, webhook_id: str, holder: str, error: str) -> bool:
+        return self._finish(webhook_id, holder, status=CallbackStatus.FAILED, last_error=error)
 
 
 class FakeBlobStore:
@@ -456,6 +558,19 @@ class RecordingWebhooks:
         self.done.set()
         return True
 
+    async def send(
+        self,
+        url: str,
+        event_type: str,
+        data: Mapping[str, Any],
+        *,
+        webhook_id: str,
+        timestamp: datetime,
+    ) -> SendOutcome:
+        self.delivered.append((url, event_type, dict(data)))
+        self.done.set()
+        return SendOutcome(True)
+
 
 def fake_services(
     asr: FakeAsr | None = None,
@@ -473,6 +588,7 @@ def fake_services(
     diarizer and the stores (and the given post-processors in place of the real ones). The
     rate limiter is the real one, in memory."""
     asr = asr or FakeAsr()
+    job_store = job_store or FakeJobStore()
     overrides = Overrides(
         decoder=FakeDecoder(),
         asr_engines=[asr],
@@ -480,8 +596,9 @@ def fake_services(
         post_processors=post_processors,
         key_store=key_store or FakeKeyStore(),
         usage_meter=usage_meter or FakeUsageMeter(),
-        job_store=job_store or FakeJobStore(),
+        job_store=job_store,
         blob_store=blob_store or FakeBlobStore(),
         webhooks=webhooks or RecordingWebhooks(),
+        callback_outbox=job_store,
     )
     return build_services(Settings(**settings), overrides)

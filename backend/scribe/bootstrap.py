@@ -17,6 +17,7 @@ from scribe.domain.limits import RatePolicy
 from scribe.ports.asr_engine import AsrEngine
 from scribe.ports.audio_decoder import AudioDecoder
 from scribe.ports.blob_store import BlobStore
+from scribe.ports.callback_outbox import CallbackOutbox
 from scribe.ports.diarizer import Diarizer
 from scribe.ports.job_events import JobEvents
 from scribe.ports.job_queue import JobQueue
@@ -27,6 +28,7 @@ from scribe.ports.rate_limiter import RateLimiter
 from scribe.ports.usage_meter import UsageMeter
 from scribe.ports.webhooks import WebhookSender
 from scribe.ports.workers import WorkerRegistry
+from scribe.use_cases.callback_delivery import CallbackDelivery, CallbackPolicy
 from scribe.use_cases.engines import AsrEngines
 from scribe.use_cases.job_reconciler import JobReconciler, sweep_interval
 from scribe.use_cases.job_runner import JobRunner
@@ -110,18 +112,22 @@ class Overrides:
     job_store: JobStore | None = None
     blob_store: BlobStore | None = None
     webhooks: WebhookSender | None = None
+    # The outbox the overridden job store writes callbacks to (None with an overridden job
+    # store: no callbacks are delivered).
+    callback_outbox: CallbackOutbox | None = None
 
 
 @dataclass
 class Storage:
     """What the service keeps: the database (None when every store is overridden) and the
-    stores on it."""
+    stores on it; ``callbacks`` is the outbox the job store writes ended jobs' callbacks to."""
 
     database: Database | None
     keys: KeyStore
     usage: UsageMeter
     jobs: JobStore
     blobs: BlobStore
+    callbacks: CallbackOutbox | None = None
 
 
 def database_url(settings: Settings) -> str:
@@ -158,13 +164,17 @@ def build_storage(settings: Settings, overrides: Overrides | None = None) -> Sto
         assert database is not None
         usage = SqlUsageMeter(database)
     jobs: JobStore
+    callbacks: CallbackOutbox | None
     if overrides.job_store is not None:
         jobs = overrides.job_store
+        callbacks = overrides.callback_outbox
     else:
+        from scribe.adapters.db.callback_outbox import SqlCallbackOutbox
         from scribe.adapters.db.job_store import SqlJobStore
 
         assert database is not None
-        jobs = SqlJobStore(database)
+        jobs = SqlJobStore(database, describe=describe_job)
+        callbacks = SqlCallbackOutbox(database)
     blobs: BlobStore
     if overrides.blob_store is not None:
         blobs = overrides.blob_store
@@ -176,7 +186,16 @@ def build_storage(settings: Settings, overrides: Overrides | None = None) -> Sto
         from scribe.adapters.blobs.directory import DirectoryBlobStore
 
         blobs = DirectoryBlobStore(Path(settings.data_dir).expanduser() / "jobs")
-    return Storage(database=database, keys=keys, usage=usage, jobs=jobs, blobs=blobs)
+    return Storage(
+        database=database, keys=keys, usage=usage, jobs=jobs, blobs=blobs, callbacks=callbacks
+    )
+
+
+def describe_job(job: Job) -> Mapping[str, Any]:
+    """A job as the API shows it: the payload of its callback."""
+    from scribe.api.job_objects import job_object
+
+    return job_object(job)
 
 
 _redis_clients: dict[str, Redis] = {}
@@ -318,7 +337,37 @@ def build_webhooks(settings: Settings) -> WebhookSender:
     made once in the data directory)."""
     from scribe.adapters.webhooks.sender import StandardWebhookSender
 
+    if settings.job_queue == "celery" and settings.webhook_secret is None:
+        # Any process may send any job's callback (the outbox): each would sign with its own.
+        log.warning(
+            "SCRIBE_WEBHOOK_SECRET is not set: this process signs job callbacks with a secret of "
+            "its own data directory, which the other API nodes and workers do not share. Set "
+            "the same SCRIBE_WEBHOOK_SECRET on every process."
+        )
     return StandardWebhookSender.from_settings(settings)
+
+
+def build_callbacks(
+    settings: Settings, storage: Storage, webhooks: WebhookSender | None, role: Role
+) -> CallbackDelivery | None:
+    """The deliverer of the outbox's callbacks for this process (None without an outbox)."""
+    if storage.callbacks is None or webhooks is None:
+        return None
+    import socket
+    import uuid
+
+    return CallbackDelivery(
+        storage.callbacks,
+        webhooks,
+        holder=f"{role}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+        policy=CallbackPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            backoff_seconds=settings.webhook_backoff_seconds,
+            backoff_max_seconds=settings.webhook_backoff_max_seconds,
+            lease_seconds=max(settings.callback_lease_seconds, settings.webhook_timeout_seconds),
+            poll_seconds=settings.callback_poll_seconds,
+        ),
+    )
 
 
 def build_jobs(
@@ -334,6 +383,7 @@ def build_jobs(
     scale: Scale | None = None,
     on_job_finished: Callable[[Job], None] | None = None,
     reconcile: bool = False,
+    role: Role = "serve",
 ) -> tuple[Jobs, JobRunner]:
     """The job use cases and their runner: on one in-process queue and event stream, or (with
     ``scale``) on Celery and Redis streams, where the runner only watches (workers run jobs)
@@ -363,6 +413,7 @@ def build_jobs(
         events = RedisJobEvents(scale.redis, ttl_seconds=blob_ttl_seconds(settings))
     cancellations = Cancellations()
     run_times = RunTimes()
+    callbacks = build_callbacks(settings, storage, webhooks, role)
     jobs = Jobs(
         storage.jobs,
         queue,
@@ -373,6 +424,7 @@ def build_jobs(
         cancellations=cancellations,
         run_times=run_times,
         slots=slots,
+        on_cancelled=None if callbacks is None else (lambda _: callbacks.wake()),
     )
 
     def on_finished(job: Job) -> None:
@@ -398,11 +450,6 @@ def build_jobs(
                 job.owner, job.usage.audio_seconds, job.usage.processing_seconds, failed=False
             )
 
-    def describe(job: Job) -> Mapping[str, Any]:
-        from scribe.api.job_objects import job_object
-
-        return job_object(job)
-
     reconciler = (
         build_reconciler(settings, storage, queue, scale)
         if scale is not None and reconcile
@@ -418,8 +465,7 @@ def build_jobs(
         slots=slots,
         max_attempts=settings.job_max_attempts,
         retention=timedelta(hours=settings.job_retention_hours),
-        webhooks=webhooks,
-        describe=describe,
+        callbacks=callbacks,
         on_finished=on_finished,
         is_ready=is_ready,
         cancellations=cancellations,
@@ -669,6 +715,7 @@ def build_services(
         scale=scale,
         on_job_finished=metrics.job_finished,
         reconcile=api_node,
+        role=role,
     )
     services = Services(
         settings=settings,

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from scribe import __version__
 from scribe.domain.errors import ScribeError
+from scribe.domain.jobs import Job
 from scribe.domain.options import Task
 from scribe.domain.response_format import ResponseFormat
 from scribe.domain.transcript import Segment
@@ -658,7 +659,18 @@ def _jobs(args: argparse.Namespace) -> int:
     if args.action == "list":
         page, more = jobs.page(None, limit=args.limit, after=args.after, statuses=args.status)
         rows = [
-            ["ID", "STATUS", "PROGRESS", "FILE", "TASK", "MODEL", "OWNER", "CREATED", "AUDIO S"]
+            [
+                "ID",
+                "STATUS",
+                "PROGRESS",
+                "FILE",
+                "TASK",
+                "MODEL",
+                "OWNER",
+                "CREATED",
+                "AUDIO S",
+                "CALLBACK",
+            ]
         ]
         for job in page:
             rows.append(
@@ -672,6 +684,7 @@ def _jobs(args: argparse.Namespace) -> int:
                     job.owner or "-",
                     _when(job.created_at),
                     "-" if job.usage is None else f"{job.usage.audio_seconds:.1f}",
+                    _callback_cell(job),
                 ]
             )
         _table(rows)
@@ -687,6 +700,17 @@ def _jobs(args: argparse.Namespace) -> int:
     if job.status.value != "cancelled":
         print("the server stops it at its next safe point", file=sys.stderr)
     return 0
+
+
+def _callback_cell(job: Job) -> str:
+    """``delivered``, ``pending (2 attempts)``, ``failed (8 attempts)``; ``-`` without one."""
+    callback = job.callback
+    if callback is None:
+        return "-" if job.callback_url is None or not job.status.terminal else "none"
+    if callback.status.value == "delivered":
+        return "delivered"
+    plural = "" if callback.attempts == 1 else "s"
+    return f"{callback.status.value} ({callback.attempts} attempt{plural})"
 
 
 def _db(args: argparse.Namespace) -> int:

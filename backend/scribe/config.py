@@ -205,7 +205,7 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Each callback attempt gives up after this many seconds."
     )
     webhook_max_attempts: int = Field(
-        8, ge=1, description="Attempts per callback, the first included (then it is dropped)."
+        8, ge=1, description="Attempts per callback, the first included (then it is marked failed)."
     )
     webhook_backoff_seconds: float = Field(
         2.0,
@@ -217,6 +217,18 @@ class Settings(BaseSettings):
         600.0,
         gt=0,
         description="Longest wait between callback attempts (a receiver's Retry-After too).",
+    )
+    callback_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a process holds a callback it is sending; if it dies meanwhile, "
+        "another process sends it again after this. Keep it above the attempt timeout.",
+    )
+    callback_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often each process looks for callbacks due (jobs ending in the process "
+        "are sent at once; those ended elsewhere or due for a retry wait up to this long).",
     )
 
     @field_validator("webhook_secret")

@@ -290,4 +290,18 @@ def test_a_callback_reaches_a_real_receiver_signed(app: Any, receiver: Receiver)
     [got] = receiver.received
     event = Webhook(SECRET).verify(got.body, got.headers)  # raises unless the signature is valid
     assert got.path == "/done?x=1" and event["type"] == "audio.job.completed"
-    assert event["data"] == {**done, "callback_url": job["callback_url"]}
+    # The payload is the job object as GET shows it; its callback was pending when it was made.
+    pending = {"url": job["callback_url"], "status": "pending", "attempts": 0}
+    assert event["data"] == {
+        **done,
+        "callback": {**pending, "last_error": None, "delivered_at": None},
+    }
+    assert got.headers["webhook-id"].startswith("msg_")
+    deadline = time.monotonic() + 5
+    while client.get(f"{JOBS}/{job['id']}").json()["callback"]["status"] != "delivered":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    shown = client.get(f"{JOBS}/{job['id']}").json()["callback"]
+    assert shown["attempts"] == 1 and shown["delivered_at"] >= done["finished_at"]
+    listed = client.get(JOBS).json()["data"]
+    assert [j["callback"]["status"] for j in listed if j["id"] == job["id"]] == ["delivered"]

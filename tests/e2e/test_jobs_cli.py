@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +35,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_jobs_list_show_and_cancel(capsys: pytest.CaptureFixture[str], store: SqlJobStore) -> None:
     done = Job("job_done", "key_a", Task.TRANSCRIBE, "whisper-base", {}, T0, filename="standup.m4a")
     store.add(done.start(T0).complete(T0 + timedelta(seconds=9), JobUsage(61.5, 9.0)))
-    store.add(Job("job_waiting", "key_b", Task.TRANSLATE, "whisper-base", {}, T0 + timedelta(1)))
+    hook = "https://example.com/hook"
+    waiting = Job("job_waiting", "key_b", Task.TRANSLATE, "whisper-base", {}, T0 + timedelta(1))
+    store.add(replace(waiting, callback_url=hook))
 
     code, out, _ = run(capsys, "jobs", "list")
     lines = out.splitlines()
@@ -59,6 +62,19 @@ def test_jobs_list_show_and_cancel(capsys: pytest.CaptureFixture[str], store: Sq
     assert code == 0 and out.strip() == "job_waiting: cancelled"
     job = store.get("job_waiting")
     assert job is not None and job.status is JobStatus.CANCELLED
+    # Its callback waits in the outbox for a server (this process delivers nothing).
+    code, out, _ = run(capsys, "jobs", "show", "job_waiting")
+    assert json.loads(out)["callback"] == {
+        "url": hook,
+        "status": "pending",
+        "attempts": 0,
+        "last_error": None,
+        "delivered_at": None,
+    }
+    code, out, _ = run(capsys, "jobs", "list")
+    assert "CALLBACK" in out.splitlines()[0]
+    assert out.splitlines()[1].endswith("pending (0 attempts)")
+    assert out.splitlines()[2].endswith("-")
 
     code, _, err = run(capsys, "jobs", "cancel", "job_done")
     assert code == 2 and "already completed" in err

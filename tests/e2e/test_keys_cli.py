@@ -54,8 +54,8 @@ def test_db_upgrade_and_current(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "db", "current")
     assert code == 0 and "none (empty database)" in out
     code, out, _ = run(capsys, "db", "upgrade")
-    assert code == 0 and "revision 0003" in out
-    assert "revision: 0003" in run(capsys, "db", "current")[1]
+    assert code == 0 and "revision 0004" in out
+    assert "revision: 0004" in run(capsys, "db", "current")[1]
 
 
 def test_a_newer_schema_stops_serve_and_upgrade_clearly(

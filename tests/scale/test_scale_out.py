@@ -7,6 +7,7 @@ workers behind (the last one stops them)."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import io
 import json
@@ -23,6 +24,7 @@ import jiwer
 import numpy as np
 import pytest
 from redis import Redis
+from standardwebhooks import Webhook
 
 from scribe.adapters.blobs.redis_blobs import RedisBlobStore
 from scribe.adapters.db import Database
@@ -38,11 +40,13 @@ from scribe.use_cases.options import TranscriptionRequest
 from tests.clips import load_clip
 from tests.fakes import encode_wav
 from tests.services import postgres_server
+from tests.webhook_receiver import holding_receiver
 
 pytestmark = pytest.mark.slow
 JOBS = "/v1/audio/jobs"
 LEASE = "2"  # seconds: a dead worker's job is sent again after about 3 leases
 REQUEUE_AFTER = "4"  # seconds: a job whose message was lost is sent again within about 8
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"s" * 32).decode()
 
 
 def _norm(text: str) -> str:
@@ -72,6 +76,12 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "SCRIBE_RATE_LIMIT_REQUESTS_PER_MINUTE": "0",  # the tests poll often
         # Long enough for any job here to finish on SIGTERM (the last test sets a short one).
         "SCRIBE_SHUTDOWN_GRACE_SECONDS": "60",
+        # Callbacks to a local receiver, signed alike by every process, sent again 3 s after
+        # their sender died.
+        "SCRIBE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "SCRIBE_CALLBACK_ALLOW_PRIVATE": "true",
+        "SCRIBE_WEBHOOK_TIMEOUT_SECONDS": "3",
+        "SCRIBE_CALLBACK_LEASE_SECONDS": "3",
     }
     if HAS_NEMO:
         from scribe.devtools.nemo_models import build_tiny_parakeet
@@ -212,6 +222,35 @@ def test_kill9_of_a_worker_mid_job_the_other_finishes_it(
     survivor = next(n for n in scaled.nodes if n.name in ("w1", "w2") and n is not victim)
     assert f"job {job_id}: completed" in survivor.log_text()
     scaled.nodes.remove(victim)
+    scaled.wait_ready(scaled.start_worker(victim.name))  # back to two
+
+
+def test_a_callback_outlives_the_worker_that_sent_it(
+    scaled: Cluster, clip: tuple[bytes, str]
+) -> None:
+    with holding_receiver() as receiver:
+        job_id = submit(scaled.base, clip[0], callback_url=receiver.url())
+        done = wait_for(scaled.base, job_id, {"completed", "failed"})
+        assert done["status"] == "completed"
+        deadline = time.monotonic() + 30
+        while not receiver.got:  # the worker that ran it sends at once; the receiver holds it
+            assert time.monotonic() < deadline, "no callback came"
+            time.sleep(0.05)
+        victim = next(n for n in scaled.nodes if f"job {job_id} completed" in n.log_text())
+        assert victim.name != "api"
+        victim.kill9()
+        scaled.nodes.remove(victim)
+        while len(receiver.got) < 2:  # another process sends it again once the lease lapsed
+            assert time.monotonic() < deadline, "the callback was not sent again"
+            time.sleep(0.05)
+        while job(scaled.base, job_id)["callback"]["status"] != "delivered":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    first, second = receiver.got
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] and first.body == second.body
+    event = Webhook(WEBHOOK_SECRET).verify(second.body, second.headers)
+    assert event["type"] == "audio.job.completed" and event["data"]["id"] == job_id
+    assert job(scaled.base, job_id)["callback"]["attempts"] == 2
     scaled.wait_ready(scaled.start_worker(victim.name))  # back to two
 
 

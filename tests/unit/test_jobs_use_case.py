@@ -275,6 +275,19 @@ def test_callbacks_are_checked_at_submit_and_sent_when_the_job_ends(make: Any) -
     assert data["id"] == job.id and data["object"] == "audio.job" and data["status"] == "completed"
 
 
+def test_a_job_cancelled_while_queued_gets_its_callback(make: Any) -> None:
+    hooks = RecordingWebhooks()
+    services = make(start=False, webhooks=hooks)  # nothing runs: the job stays queued
+    job = submit(services, callback_url="https://example.com/hook")
+    services.jobs.cancel(ADA, job.id)
+    assert services.runner.callbacks.deliver_due() == 1
+    [(url, event_type, data)] = hooks.delivered
+    assert (url, event_type) == ("https://example.com/hook", "audio.job.cancelled")
+    assert data["status"] == "cancelled"
+    shown = services.jobs.get(ADA, job.id).callback
+    assert shown.status.value == "delivered" and shown.attempts == 1
+
+
 def test_the_runner_never_runs_more_jobs_at_once_than_its_slots(make: Any) -> None:
     asr = slow_asr(0.5, segments=5)
     services = make(asr, max_concurrent_jobs=2, job_queue_size=10)

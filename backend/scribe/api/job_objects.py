@@ -9,7 +9,7 @@ from scribe.domain.jobs import Job, JobError
 from scribe.use_cases.jobs import error_from
 
 from .errors import status_of
-from .schemas import ErrorBody, JobOut, JobProgressOut, JobUsageOut
+from .schemas import ErrorBody, JobCallbackOut, JobOut, JobProgressOut, JobUsageOut
 
 
 def _unix(moment: datetime | None) -> int | None:
@@ -43,6 +43,15 @@ def job_out(job: Job) -> JobOut:
         callback_url=job.callback_url,
         attempts=job.attempts,
         filename=job.filename,
+        callback=None
+        if job.callback is None
+        else JobCallbackOut(
+            url=job.callback.url,
+            status=job.callback.status.value,
+            attempts=job.callback.attempts,
+            last_error=job.callback.last_error,
+            delivered_at=_unix(job.callback.delivered_at),
+        ),
     )
 
 

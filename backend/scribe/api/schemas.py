@@ -193,6 +193,17 @@ class JobUsageOut(BaseModel):
     processing_seconds: float
 
 
+class JobCallbackOut(BaseModel):
+    """Where a job's callback stands: ``pending`` until a 2xx answer (``delivered``), or
+    ``failed`` once the attempts ran out or the receiver refused it for good."""
+
+    url: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int = Field(description="Attempts made so far, the current one included.")
+    last_error: str | None = None
+    delivered_at: int | None = None
+
+
 class JobOut(BaseModel):
     """A transcription job (``/v1/audio/jobs``), in the shape of OpenAI's job resources."""
 
@@ -214,6 +225,11 @@ class JobOut(BaseModel):
         default=None,
         description="The uploaded file's name (base name only, control characters dropped, at "
         "most 255 characters); null when the upload had none.",
+    )
+    callback: JobCallbackOut | None = Field(
+        default=None,
+        description="The delivery of the job's callback (sent when it ends); null without a "
+        "`callback_url`, or before the job ended.",
     )
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from .callbacks import JobCallback
 from .errors import Conflict, ScribeError
 from .options import Task
 
@@ -144,6 +145,8 @@ class Job:
     attempts: int = 0
     cancel_requested: bool = False
     filename: str | None = None
+    # Where its callback stands (read from the outbox by the store; None without one).
+    callback: JobCallback | None = None
 
     def _to(self, status: JobStatus, **changes: Any) -> Job:
         if status not in _LEGAL[self.status]:

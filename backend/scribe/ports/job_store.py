@@ -14,13 +14,19 @@ class JobStore(Protocol):
         """Store a new job."""
         ...
 
-    def get(self, job_id: str) -> Job | None: ...
+    def get(self, job_id: str) -> Job | None:
+        """The job, with its callback's state (``Job.callback``)."""
+        ...
 
     def save(self, job: Job, *, expect: JobStatus | None = None) -> bool:
         """Replace the stored job with ``job``. With ``expect``, only if the stored one still
         has that status (compare-and-set: a cancel and a finishing worker cannot both win);
         False when it did not (or the job is gone). ``cancel_requested`` is sticky: a save never
-        clears a cancel another process asked for while this one held an older copy."""
+        clears a cancel another process asked for while this one held an older copy.
+
+        A save that ends a job (completed, failed, cancelled) with a ``callback_url`` also puts
+        its callback in the outbox (``CallbackOutbox``), atomically with the job's new status,
+        and once per job."""
         ...
 
     def page(
@@ -32,7 +38,8 @@ class JobStore(Protocol):
         statuses: Sequence[JobStatus] = (),
     ) -> tuple[list[Job], bool]:
         """Jobs newest first (``owner`` None: everyone's; ``statuses`` given: only those in
-        one of them), starting after the job ``after``; and whether more follow."""
+        one of them), starting after the job ``after``, with their callbacks' state; and
+        whether more follow."""
         ...
 
     def count_by_status(self) -> dict[JobStatus, int]:
@@ -48,4 +55,6 @@ class JobStore(Protocol):
         """Finished jobs whose ``finished_at`` is before ``moment`` (retention)."""
         ...
 
-    def delete(self, job_id: str) -> bool: ...
+    def delete(self, job_id: str) -> bool:
+        """Delete the job and its callback (sent or not)."""
+        ...

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
+
+from scribe.domain.callbacks import SendOutcome
 
 
 class WebhookSender(Protocol):
@@ -17,4 +20,18 @@ class WebhookSender(Protocol):
         """Send one event (``{"type", "timestamp", "data"}``), retrying with backoff on network
         errors and non-2xx answers; True once a 2xx answer came, False when retries ran out.
         Never raises for delivery failures (they are logged)."""
+        ...
+
+    async def send(
+        self,
+        url: str,
+        event_type: str,
+        data: Mapping[str, Any],
+        *,
+        webhook_id: str,
+        timestamp: datetime,
+    ) -> SendOutcome:
+        """One attempt at one event (the outbox retries): the body ``{"type", "timestamp",
+        "data"}`` with the event's ``timestamp`` and the ``webhook-id`` given, so that every
+        re-send is the same message. Never raises for delivery failures."""
         ...

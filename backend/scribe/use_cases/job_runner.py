@@ -10,12 +10,11 @@ whose runs keep killing the process fails after ``max_attempts``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,8 +29,8 @@ from scribe.ports.blob_store import BlobStore
 from scribe.ports.job_events import JobEvents
 from scribe.ports.job_queue import JobQueue
 from scribe.ports.job_store import JobStore
-from scribe.ports.webhooks import WebhookSender
 
+from .callback_delivery import CallbackDelivery
 from .job_requests import request_from_dict
 from .jobs import (
     Cancellations,
@@ -85,34 +84,6 @@ class _JobSink:
             self._runner.store.save(self.job, expect=JobStatus.IN_PROGRESS)
 
 
-class _Callbacks:
-    """Delivers webhooks from an event loop of its own (the sender is async; runners are
-    threads)."""
-
-    def __init__(self, sender: WebhookSender) -> None:
-        self._sender = sender
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = threading.Lock()
-
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="callbacks", daemon=True).start()
-                self._loop = loop
-            return self._loop
-
-    def send(self, url: str, event_type: str, data: Mapping[str, Any]) -> None:
-        coroutine: Coroutine[Any, Any, bool] = self._sender.deliver(url, event_type, data)
-        asyncio.run_coroutine_threadsafe(coroutine, self._running_loop())
-
-    def close(self) -> None:
-        with self._lock:
-            if self._loop is not None:
-                self._loop.call_soon_threadsafe(self._loop.stop)
-                self._loop = None
-
-
 class JobRunner:
     """Runs queued jobs in ``slots`` threads."""
 
@@ -128,8 +99,7 @@ class JobRunner:
         slots: int = 1,
         max_attempts: int = 3,
         retention: timedelta = timedelta(hours=24),
-        webhooks: WebhookSender | None = None,
-        describe: Callable[[Job], Mapping[str, Any]] | None = None,
+        callbacks: CallbackDelivery | None = None,
         on_finished: Callable[[Job], None] | None = None,
         is_ready: Callable[[], bool] = lambda: True,
         cancellations: Cancellations | None = None,
@@ -149,8 +119,9 @@ class JobRunner:
         self.slots = max(1, slots)
         self._max_attempts = max(1, max_attempts)
         self._retention = retention
-        self._callbacks = _Callbacks(webhooks) if webhooks is not None else None
-        self._describe = describe or (lambda job: {"id": job.id, "status": job.status.value})
+        # Sends the callbacks of ended jobs (the store writes them as jobs end): started and
+        # stopped with this runner, in every process that has one.
+        self.callbacks = callbacks
         self._on_finished = on_finished
         self._is_ready = is_ready
         self.cancellations = cancellations or Cancellations()
@@ -181,6 +152,8 @@ class JobRunner:
             if self.consume:
                 self.recover()
             self._spawn()
+            if self.callbacks is not None:
+                self.callbacks.start()
 
     @property
     def running(self) -> bool:
@@ -208,8 +181,8 @@ class JobRunner:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
-        if self._callbacks is not None:
-            self._callbacks.close()
+        if self.callbacks is not None:
+            self.callbacks.stop()
 
     # --- graceful shutdown --------------------------------------------------------------
 
@@ -426,7 +399,7 @@ class JobRunner:
         error: ScribeError | None = None,
         cancelled: bool = False,
     ) -> Job:
-        """Record how the job ended, tell its followers and its callback, record usage."""
+        """Record how the job ended (its callback with it), tell its followers, record usage."""
         now = self._clock()
         current = self.store.get(job.id) or job
         if current.status.terminal or job.id in self._handed_back:
@@ -452,15 +425,8 @@ class JobRunner:
             }
         self.events.publish(job.id, terminal_event_type(ended.status), data, run=ended.attempts)
         log.info("job %s %s", job.id, ended.status.value)
-        if ended.callback_url and self._callbacks is not None:
-            try:
-                self._callbacks.send(
-                    ended.callback_url,
-                    f"audio.job.{ended.status.value}",
-                    self._describe(ended),
-                )
-            except Exception:
-                log.exception("job %s: could not schedule its callback", job.id)
+        if ended.callback_url and self.callbacks is not None:
+            self.callbacks.wake()  # the store queued its callback with the save
         if self._on_finished is not None:
             try:
                 self._on_finished(ended)

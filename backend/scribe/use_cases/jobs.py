@@ -173,6 +173,7 @@ class Jobs:
         run_times: RunTimes | None = None,
         slots: int = 1,
         clock: Callable[[], datetime] = utc_now,
+        on_cancelled: Callable[[Job], None] | None = None,
     ) -> None:
         self._store = store
         self._queue = queue
@@ -184,6 +185,7 @@ class Jobs:
         self.run_times = run_times or RunTimes()
         self._slots = max(1, slots)
         self._clock = clock
+        self._on_cancelled = on_cancelled  # a queued job ended here (its callback is due)
 
     # --- submit -------------------------------------------------------------------------
 
@@ -372,6 +374,8 @@ class Jobs:
                 self._events.publish(job_id, "job.cancelled", {}, run=job.attempts)
                 self.cancellations.take_context(job_id)
                 log.info("job %s cancelled while queued: %s", job_id, reason)
+                if self._on_cancelled is not None:
+                    self._on_cancelled(cancelled)
                 return cancelled
             job = self.get(caller, job_id)  # it started meanwhile
         if job.status is JobStatus.IN_PROGRESS:

@@ -1,24 +1,45 @@
-"""``JobStore`` on the database."""
+"""``JobStore`` on the database. A save that ends a job with a ``callback_url`` also writes its
+callback to the outbox (``job_callbacks``), in the same transaction: the end of a job and the
+promise to tell its receiver are stored together or not at all."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
+from scribe.domain.callbacks import (
+    CallbackStatus,
+    JobCallback,
+    callback_event_type,
+    new_webhook_id,
+)
 from scribe.domain.jobs import Job, JobError, JobProgress, JobStatus, JobUsage
 from scribe.domain.options import Task
 
 from .database import Database
-from .models import JobRow
+from .models import JobCallbackRow, JobRow
+
+Describe = Callable[[Job], Mapping[str, Any]]
+
+
+def _minimal(job: Job) -> Mapping[str, Any]:
+    return {"id": job.id, "status": job.status.value}
 
 
 class SqlJobStore:
-    def __init__(self, database: Database) -> None:
+    """``describe`` makes a callback's payload from the ended job (the composition root passes
+    the API's job object)."""
+
+    def __init__(self, database: Database, *, describe: Describe | None = None) -> None:
         self._db = database
+        self._describe = describe or _minimal
 
     def add(self, job: Job) -> None:
         with self._db.session() as session:
@@ -27,7 +48,7 @@ class SqlJobStore:
     def get(self, job_id: str) -> Job | None:
         with self._db.session() as session:
             row = session.get(JobRow, job_id)
-            return None if row is None else _job(row)
+            return None if row is None else _with_callbacks(session, [_job(row)])[0]
 
     def save(self, job: Job, *, expect: JobStatus | None = None) -> bool:
         columns = _columns(job)
@@ -40,7 +61,29 @@ class SqlJobStore:
             statement = statement.where(JobRow.status == expect.value)
         with self._db.session() as session:
             result = session.execute(statement)
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            saved = bool(result.rowcount)  # type: ignore[attr-defined]
+            if saved and job.status.terminal and job.callback_url:
+                self._enqueue_callback(session, job, job.callback_url)
+            return saved
+
+    def _enqueue_callback(self, session: Session, job: Job, url: str) -> None:
+        """The job's callback into the outbox, once (a second save of an ended job adds none)."""
+        now = job.finished_at or job.created_at
+        shown = replace(job, callback=JobCallback(url, CallbackStatus.PENDING))
+        values = {
+            "webhook_id": new_webhook_id(),
+            "job_id": job.id,
+            "url": url,
+            "event_type": callback_event_type(job.status.value),
+            "payload": json.dumps(dict(self._describe(shown)), separators=(",", ":")),
+            "status": CallbackStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+        statement = dialect.insert(JobCallbackRow).values(**values)
+        session.execute(statement.on_conflict_do_nothing(index_elements=["job_id"]))
 
     def page(
         self,
@@ -68,7 +111,8 @@ class SqlJobStore:
                 )
             query = query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit + 1)
             rows = list(session.scalars(query))
-            return [_job(r) for r in rows[:limit]], len(rows) > limit
+            jobs = _with_callbacks(session, [_job(r) for r in rows[:limit]])
+            return jobs, len(rows) > limit
 
     def count_by_status(self) -> dict[JobStatus, int]:
         with self._db.session() as session:
@@ -98,6 +142,7 @@ class SqlJobStore:
 
     def delete(self, job_id: str) -> bool:
         with self._db.session() as session:
+            session.execute(delete(JobCallbackRow).where(JobCallbackRow.job_id == job_id))
             result = session.execute(delete(JobRow).where(JobRow.id == job_id))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -122,6 +167,26 @@ def _columns(job: Job) -> dict[str, object]:
         "cancel_requested": job.cancel_requested,
         "filename": job.filename,
     }
+
+
+def _with_callbacks(session: Session, jobs: list[Job]) -> list[Job]:
+    """The jobs with their callbacks' state (one query)."""
+    ids = [j.id for j in jobs if j.callback_url]
+    if not ids:
+        return jobs
+    rows = session.scalars(select(JobCallbackRow).where(JobCallbackRow.job_id.in_(ids)))
+    found = {row.job_id: callback_state(row) for row in rows}
+    return [replace(j, callback=found[j.id]) if j.id in found else j for j in jobs]
+
+
+def callback_state(row: JobCallbackRow) -> JobCallback:
+    return JobCallback(
+        url=row.url,
+        status=CallbackStatus(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+    )
 
 
 def _job(row: JobRow) -> Job:

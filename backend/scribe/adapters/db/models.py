@@ -103,3 +103,26 @@ class JobRow(Base):
     # The upload's name, sanitised (``domain.jobs.clean_filename``); NULL for jobs made before
     # migration 0003 or without a name.
     filename: Mapped[str | None] = mapped_column(String(255))
+
+
+class JobCallbackRow(Base):
+    """A job's callback in the outbox: written with the job's end (same transaction), sent by
+    whichever process claims it (``claimed_by`` until ``claimed_until``). ``payload`` is the job
+    object as JSON text; ``webhook_id`` is the event's fixed Standard Webhooks id."""
+
+    __tablename__ = "job_callbacks"
+    __table_args__ = (Index("ix_job_callbacks_due", "status", "next_attempt_at"),)
+
+    webhook_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(40), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
