@@ -622,6 +622,29 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /**
+         * JobCallbackOut
+         * @description Where a job's callback stands: ``pending`` until a 2xx answer (``delivered``), or
+         *     ``failed`` once the attempts ran out or the receiver refused it for good.
+         */
+        JobCallbackOut: {
+            /** Url */
+            url: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /**
+             * Attempts
+             * @description Attempts made so far, the current one included.
+             */
+            attempts: number;
+            /** Last Error */
+            last_error?: string | null;
+            /** Delivered At */
+            delivered_at?: number | null;
+        };
         /** JobDeleted */
         JobDeleted: {
             /** Id */
@@ -700,6 +723,8 @@ export interface components {
              * @description The uploaded file's name (base name only, control characters dropped, at most 255 characters); null when the upload had none.
              */
             filename?: string | null;
+            /** @description The delivery of the job's callback (sent when it ends); null without a `callback_url`, or before the job ended. */
+            callback?: components["schemas"]["JobCallbackOut"] | null;
         };
         /** JobProgressOut */
         JobProgressOut: {
