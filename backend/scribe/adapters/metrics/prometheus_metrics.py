@@ -131,6 +131,13 @@ class JobStateCollector(Collector):
         self._store = store
         self._queue = queue
 
+    def describe(self) -> Iterator[Metric]:
+        """The families, without reading the store: the registry calls ``collect`` to learn
+        them otherwise, at registration, before the database may even be migrated."""
+        yield GaugeMetricFamily(f"{NAMESPACE}_jobs", "", labels=["state"])
+        yield GaugeMetricFamily(f"{NAMESPACE}_job_queue_depth", "")
+        yield GaugeMetricFamily(f"{NAMESPACE}_job_queue_capacity", "")
+
     def collect(self) -> Iterator[Metric]:
         jobs = GaugeMetricFamily(
             f"{NAMESPACE}_jobs",
