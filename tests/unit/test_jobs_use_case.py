@@ -14,7 +14,7 @@ import pytest
 
 from scribe.domain.caller import Caller, Scope
 from scribe.domain.errors import Conflict, InvalidAudio, InvalidRequest, NotFound, QueueFull
-from scribe.domain.jobs import Job, JobStatus, JobUsage
+from scribe.domain.jobs import Job, JobError, JobStatus, JobUsage
 from scribe.domain.options import Task
 from scribe.domain.response_format import ResponseFormat
 from scribe.use_cases.job_requests import request_to_dict
@@ -147,6 +147,22 @@ def test_a_cancel_from_another_process_reaches_the_running_job(make: Any) -> Non
     # What `scribe jobs cancel` does from its own process: only the record changes.
     services.storage.jobs.save(running.request_cancel(), expect=JobStatus.IN_PROGRESS)
     wait_for(services, job.id, JobStatus.CANCELLED, timeout=4)
+
+
+def test_a_job_ended_by_another_process_stops_running_here(make: Any) -> None:
+    services = make(slow_asr(30))
+    job = submit(services)
+    running = wait_for(services, job.id, JobStatus.IN_PROGRESS)
+    # What an API node does when its grace ends while the job's client waits there.
+    ended = running.fail(
+        datetime.now(UTC), JobError("ShuttingDown", "The server is shutting down.")
+    )
+    assert services.storage.jobs.save(ended, expect=JobStatus.IN_PROGRESS)
+    deadline = time.monotonic() + 4
+    while services.runner.cancellations.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not services.runner.cancellations.running()  # the worker stopped, 26 s early
+    assert services.jobs.get(None, job.id).status is JobStatus.FAILED  # and wrote nothing
 
 
 def test_a_queued_job_is_cancelled_at_once_and_never_runs(make: Any) -> None:

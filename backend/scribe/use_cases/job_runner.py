@@ -444,6 +444,10 @@ class JobRunner:
                     job = self.store.get(job_id)
                     if job is None or job.cancel_requested:
                         self.cancellations.cancel(job_id, "The job was cancelled.")
+                    elif job.status.terminal:
+                        # Ended by another process (an API node whose grace ran out while
+                        # its client waited, say): this run's result could not be saved.
+                        self.cancellations.cancel(job_id, "The job was ended elsewhere.")
                 if time.monotonic() - last_sweep >= self._sweep_seconds:
                     last_sweep = time.monotonic()
                     self.sweep()
