@@ -495,6 +495,19 @@ def test_from_settings_signs_with_the_configured_secret(tmp_path: Path, receiver
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_cli_prints_the_configured_secret_without_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scribe import cli
+
+    monkeypatch.setenv("SCRIBE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SCRIBE_WEBHOOK_SECRET", SECRET)
+    assert cli.main(["webhooks", "secret"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.strip() == SECRET and "from SCRIBE_WEBHOOK_SECRET" in printed.err
+    assert list(tmp_path.iterdir()) == []  # no database made, no file
+
+
 def test_a_secret_that_cannot_be_found_fails_the_attempt_and_sends_nothing(
     tmp_path: Path, receiver: Receiver
 ) -> None:
