@@ -17,6 +17,7 @@ from scribe.adapters.db import Database
 from scribe.adapters.db.service_secrets import SqlServiceSecrets
 from scribe.adapters.webhooks.secret import (
     NAME,
+    SigningSecret,
     new_secret,
     secret_path,
     signing_secret,
@@ -211,3 +212,42 @@ def test_two_processes_on_one_database_sign_callbacks_alike(
     events = [hook.verify(got.body, got.headers) for got in receiver.got]
     assert [e["data"]["id"] for e in events] == ["job_one", "job_two"]
     assert not secret_path(tmp_path / "node1").exists() or files != "new"
+
+
+def test_a_secret_the_database_cannot_give_fails_the_attempt_and_a_later_one_signs(
+    database_url: str, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from scribe.adapters.webhooks.sender import StandardWebhookSender
+
+    database = Database(database_url)  # no schema yet: the table is missing
+    settings = Settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        webhook_secret=None,
+        callback_allow_private=True,
+    )
+    sender = StandardWebhookSender.from_settings(
+        settings, SigningSecret(settings, SqlServiceSecrets(database))
+    )
+
+    def attempt(url: str) -> tuple[bool, bool, str]:
+        outcome = asyncio.run(
+            sender.send(url, "job.completed", {}, webhook_id="msg_1", timestamp=datetime.now(UTC))
+        )
+        return outcome.ok, outcome.retryable, outcome.error or ""
+
+    with holding_receiver() as receiver:
+        receiver.release.set()
+        ok, retryable, error = attempt(receiver.url())
+        assert not ok and retryable and error.startswith("no signing secret")
+        assert "INSERT" not in error and "SELECT" not in error  # no statement, no parameters
+        assert receiver.got == []  # nothing sent unsigned
+        database.upgrade()
+        assert attempt(receiver.url())[0]
+        [got] = receiver.got
+    kept = SqlServiceSecrets(database).get(NAME)
+    assert kept is not None
+    Webhook(kept).verify(got.body, got.headers)
+    database.dispose()

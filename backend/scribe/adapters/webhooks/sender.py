@@ -112,6 +112,19 @@ class StandardWebhookSender:
             self._webhook = Webhook(self._secret())
         return self._webhook
 
+    async def _no_signer(self, where: str) -> str | None:
+        """None once the secret is known; else why not (the database is down, its secret or
+        the data directory's file of before unreadable), logged: nothing is sent unsigned."""
+        if self._webhook is not None:
+            return None
+        try:
+            await asyncio.to_thread(self._signer)
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, ScribeError) else _short(exc)
+            log.error("%s not sent: no signing secret (%s)", where, reason)
+            return f"no signing secret: {reason}"
+        return None
+
     @classmethod
     def from_settings(
         cls, settings: Settings, secret: str | Callable[[], str]
@@ -146,10 +159,8 @@ class StandardWebhookSender:
         except (InvalidRequest, TypeError, ValueError) as exc:
             log.error("%s not sent: %s", where, exc)
             return False
-        try:
-            await asyncio.to_thread(self._signer)
-        except ScribeError as exc:  # the database is down, or its secret unreadable
-            log.error("%s not sent: no signing secret (%s)", where, exc.message)
+        reason = await self._no_signer(where)
+        if reason is not None:
             return False
         try:
             return await self._deliver(target, msg_id, body, where)
@@ -174,11 +185,9 @@ class StandardWebhookSender:
         except (InvalidRequest, TypeError, ValueError) as exc:
             log.error("%s not sent: %s", where, exc)
             return SendOutcome(False, str(exc), retryable=False)
-        try:
-            await asyncio.to_thread(self._signer)
-        except ScribeError as exc:  # the database is down, or its secret unreadable: later
-            log.error("%s not sent: no signing secret (%s)", where, exc.message)
-            return SendOutcome(False, f"no signing secret: {exc.message}")
+        reason = await self._no_signer(where)
+        if reason is not None:  # a later attempt may find it (the database is back)
+            return SendOutcome(False, reason)
         timeout = self._policy.timeout_seconds
         try:
             async with httpx.AsyncClient(
@@ -338,6 +347,14 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _short(exc: Exception) -> str:
+    """A database error's first line from its driver: not SQLAlchemy's text, which shows the
+    statement's parameters (a secret being inserted). It is the callback's ``last_error``."""
+    original = getattr(exc, "orig", None)
+    first = str(original).strip().splitlines()[0][:200] if original is not None else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _body(event_type: str, timestamp: str, data: Mapping[str, Any]) -> str:
