@@ -154,8 +154,8 @@ class Settings(BaseSettings):
     )
     database_url: SecretStr | None = Field(
         None,
-        description="Database for keys, usage and jobs. Unset: SQLite in the data directory. "
-        "PostgreSQL: `postgresql+psycopg://USER:PASSWORD@HOST/DB`.",
+        description="Database for keys, usage, jobs and the generated webhook secret. Unset: "
+        "SQLite in the data directory. PostgreSQL: `postgresql+psycopg://USER:PASSWORD@HOST/DB`.",
     )
     redis_url: SecretStr | None = Field(
         None,
