@@ -25,6 +25,7 @@ from scribe.ports.job_store import JobStore
 from scribe.ports.key_store import KeyStore
 from scribe.ports.post_processor import PostProcessor
 from scribe.ports.rate_limiter import RateLimiter
+from scribe.ports.service_secrets import ServiceSecrets
 from scribe.ports.usage_meter import UsageMeter
 from scribe.ports.webhooks import WebhookSender
 from scribe.ports.workers import WorkerRegistry
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 
     from scribe.adapters.db import Database
     from scribe.adapters.metrics.prometheus_metrics import ServiceMetrics
+    from scribe.adapters.webhooks.secret import SigningSecret
     from scribe.use_cases.job_worker import JobWorker
 
 Role = Literal["serve", "worker"]
@@ -81,6 +83,8 @@ class Services:
     metrics: ServiceMetrics | None = field(default=None, repr=False)
     # What SIGTERM starts (`scribe serve`; a worker has its own, see build_worker).
     shutdown: GracefulShutdown | None = field(default=None, repr=False)
+    # The callbacks' signing secret, found in ``prepare`` (None with an overridden sender).
+    webhook_secret: SigningSecret | None = field(default=None, repr=False)
 
     def models(self) -> list[ModelInfo]:
         """The engines and the diarizer this process serves: device, dtype, loaded."""
@@ -120,7 +124,8 @@ class Overrides:
 @dataclass
 class Storage:
     """What the service keeps: the database (None when every store is overridden) and the
-    stores on it; ``callbacks`` is the outbox the job store writes ended jobs' callbacks to."""
+    stores on it; ``callbacks`` is the outbox the job store writes ended jobs' callbacks to,
+    ``secrets`` the secrets every process shares (None without a database)."""
 
     database: Database | None
     keys: KeyStore
@@ -128,6 +133,7 @@ class Storage:
     jobs: JobStore
     blobs: BlobStore
     callbacks: CallbackOutbox | None = None
+    secrets: ServiceSecrets | None = None
 
 
 def database_url(settings: Settings) -> str:
@@ -186,8 +192,19 @@ def build_storage(settings: Settings, overrides: Overrides | None = None) -> Sto
         from scribe.adapters.blobs.directory import DirectoryBlobStore
 
         blobs = DirectoryBlobStore(Path(settings.data_dir).expanduser() / "jobs")
+    secrets: ServiceSecrets | None = None
+    if database is not None:
+        from scribe.adapters.db.service_secrets import SqlServiceSecrets
+
+        secrets = SqlServiceSecrets(database)
     return Storage(
-        database=database, keys=keys, usage=usage, jobs=jobs, blobs=blobs, callbacks=callbacks
+        database=database,
+        keys=keys,
+        usage=usage,
+        jobs=jobs,
+        blobs=blobs,
+        callbacks=callbacks,
+        secrets=secrets,
     )
 
 
@@ -298,6 +315,10 @@ def prepare(services: Services) -> None:
         return
     if services.storage.database is not None:
         services.storage.database.upgrade()
+    if services.webhook_secret is not None:
+        # Found now (the schema is up to date), so that a broken one stops the start, clearly.
+        _, source = services.webhook_secret.found()
+        log.info("job callbacks are signed with the secret from %s", source)
     keys = services.keys
     if keys.mode is AuthMode.DISABLED:
         log.warning(
@@ -332,19 +353,15 @@ def job_slots(settings: Settings, device: str) -> int:
     return max(1, (cores or 1) // whisper_cpu_threads(settings))
 
 
-def build_webhooks(settings: Settings) -> WebhookSender:
-    """The Standard Webhooks sender for jobs' ``callback_url`` (its secret from the settings, or
-    made once in the data directory)."""
+def build_webhooks(settings: Settings, storage: Storage) -> tuple[WebhookSender, SigningSecret]:
+    """The Standard Webhooks sender for jobs' ``callback_url``, and its secret: the settings',
+    or the one kept in the database (the same for every process that shares it), found on
+    first use."""
+    from scribe.adapters.webhooks.secret import SigningSecret
     from scribe.adapters.webhooks.sender import StandardWebhookSender
 
-    if settings.job_queue == "celery" and settings.webhook_secret is None:
-        # Any process may send any job's callback (the outbox): each would sign with its own.
-        log.warning(
-            "SCRIBE_WEBHOOK_SECRET is not set: this process signs job callbacks with a secret of "
-            "its own data directory, which the other API nodes and workers do not share. Set "
-            "the same SCRIBE_WEBHOOK_SECRET on every process."
-        )
-    return StandardWebhookSender.from_settings(settings)
+    secret = SigningSecret(settings, storage.secrets)
+    return StandardWebhookSender.from_settings(settings, secret), secret
 
 
 def build_callbacks(
@@ -698,7 +715,12 @@ def build_services(
         post_processors=post_processors,
         max_concurrent=slots,
     )
-    webhooks = overrides.webhooks if overrides.webhooks is not None else build_webhooks(settings)
+    webhooks: WebhookSender
+    webhook_secret: SigningSecret | None = None
+    if overrides.webhooks is not None:
+        webhooks = overrides.webhooks
+    else:
+        webhooks, webhook_secret = build_webhooks(settings, storage)
     scale = build_scale(settings, storage, engines) if settings.job_queue == "celery" else None
     api_node = scale is not None and role == "serve"
     warm_up = WarmUp([] if api_node else _loaders(engines, diarizer))
@@ -736,6 +758,7 @@ def build_services(
         workers=_registry(settings, scale),
         metrics=metrics,
         shutdown=GracefulShutdown(runner, settings.shutdown_grace_seconds),
+        webhook_secret=webhook_secret,
     )
     _add_collectors(services)
     return services

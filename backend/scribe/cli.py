@@ -239,17 +239,26 @@ def _add_webhooks_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="job callbacks: print the secret that signs them",
         description="Job callbacks (callback_url) are signed as the Standard Webhooks spec says. "
         "Their receivers verify the signature with this secret (SCRIBE_WEBHOOK_SECRET, or one "
-        "made once and kept in SCRIBE_DATA_DIR).",
+        "made once and kept in the service's database, which every API node and worker shares).",
     )
     actions = webhooks.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("secret", help="print the signing secret (whsec_...), making it if needed")
 
 
 def _webhooks(args: argparse.Namespace) -> int:
-    from scribe.adapters.webhooks.secret import signing_secret
+    from scribe.adapters.webhooks.secret import FROM_DATABASE, signing_secret
+    from scribe.bootstrap import build_storage
     from scribe.config import Settings
 
-    secret, source = signing_secret(Settings())
+    settings = Settings()
+    storage = None
+    if settings.webhook_secret is None:
+        storage = build_storage(settings)
+        assert storage.database is not None
+        storage.database.upgrade()
+    secret, source = signing_secret(settings, None if storage is None else storage.secrets)
+    if source == FROM_DATABASE and storage is not None and storage.database is not None:
+        source = f"the database {storage.database.safe_url}"
     print(f"Signing secret for job callbacks (from {source}); keep it secret:", file=sys.stderr)
     print(secret)
     return 0

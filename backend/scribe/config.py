@@ -154,8 +154,8 @@ class Settings(BaseSettings):
     )
     database_url: SecretStr | None = Field(
         None,
-        description="Database for keys, usage and jobs. Unset: SQLite in the data directory. "
-        "PostgreSQL: `postgresql+psycopg://USER:PASSWORD@HOST/DB`.",
+        description="Database for keys, usage, jobs and the generated webhook secret. Unset: "
+        "SQLite in the data directory. PostgreSQL: `postgresql+psycopg://USER:PASSWORD@HOST/DB`.",
     )
     redis_url: SecretStr | None = Field(
         None,
@@ -193,8 +193,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         None,
         description="Secret that signs job callbacks (Standard Webhooks: `whsec_` + base64 of "
-        "24-64 bytes). Unset: one is made once and kept in the data directory; `scribe webhooks "
-        "secret` prints it.",
+        "24-64 bytes). Unset: one is made once and kept in the database, which every process "
+        "shares; `scribe webhooks secret` prints it. Set it on every process or on none.",
     )
     callback_allow_private: bool = Field(
         False,

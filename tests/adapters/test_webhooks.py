@@ -7,9 +7,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import os
 import socket
-import stat
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -27,8 +25,9 @@ from standardwebhooks import Webhook
 
 from scribe.adapters.webhooks import sender as sender_module
 from scribe.adapters.webhooks.secret import (
-    load_or_create_secret,
+    SigningSecret,
     new_secret,
+    read_secret_file,
     secret_path,
     validate_secret,
 )
@@ -459,20 +458,17 @@ def test_retry_after_header_forms() -> None:
 # --- the secret -----------------------------------------------------------------------------------
 
 
-def test_a_secret_is_made_once_and_kept_private(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    first = load_or_create_secret(data_dir)
-    assert validate_secret(first) == first
+def test_a_new_secret_is_whsec_and_32_random_bytes() -> None:
+    first, second = new_secret(), new_secret()
+    assert validate_secret(first) == first and first != second
     assert len(base64.b64decode(first.removeprefix("whsec_"))) == 32
-    assert stat.S_IMODE(os.stat(secret_path(data_dir)).st_mode) == 0o600
-    assert load_or_create_secret(data_dir) == first
-    assert [p.name for p in data_dir.iterdir()] == ["webhook_secret"]  # no temporary left
 
 
-def test_a_broken_secret_file_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_broken_secret_file_of_before_is_a_clear_error(tmp_path: Path) -> None:
+    assert read_secret_file(tmp_path) is None
     secret_path(tmp_path).write_text("whsec_short\n")
     with pytest.raises(ConfigurationError, match="SCRIBE_WEBHOOK_SECRET"):
-        load_or_create_secret(tmp_path)
+        read_secret_file(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -491,30 +487,40 @@ def test_from_settings_signs_with_the_configured_secret(tmp_path: Path, receiver
         callback_allow_private=True,
         webhook_max_attempts=1,
     )
-    assert deliver(StandardWebhookSender.from_settings(settings), receiver.url()) is True
+    secret = SigningSecret(settings, None)  # no database needed: the setting is the secret
+    assert secret.found() == (SECRET, "SCRIBE_WEBHOOK_SECRET")
+    assert deliver(StandardWebhookSender.from_settings(settings, secret), receiver.url()) is True
     [got] = receiver.received
     Webhook(SECRET).verify(got.body, got.headers)
-    assert not secret_path(tmp_path).exists()
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_from_settings_without_a_secret_uses_the_data_directory(
-    tmp_path: Path,
-    receiver: Receiver,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+def test_the_cli_prints_the_configured_secret_without_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scribe import cli
 
     monkeypatch.setenv("SCRIBE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("SCRIBE_WEBHOOK_SECRET", raising=False)
-    settings = Settings(callback_allow_private=True)
-    assert deliver(StandardWebhookSender.from_settings(settings), receiver.url()) is True
-    kept = secret_path(tmp_path).read_text().strip()
-
+    monkeypatch.setenv("SCRIBE_WEBHOOK_SECRET", SECRET)
     assert cli.main(["webhooks", "secret"]) == 0
-    assert capsys.readouterr().out.strip() == kept
-    [got] = receiver.received
-    Webhook(kept).verify(got.body, got.headers)  # signed with the secret the CLI printed
+    printed = capsys.readouterr()
+    assert printed.out.strip() == SECRET and "from SCRIBE_WEBHOOK_SECRET" in printed.err
+    assert list(tmp_path.iterdir()) == []  # no database made, no file
+
+
+def test_a_secret_that_cannot_be_found_fails_the_attempt_and_sends_nothing(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    settings = Settings(data_dir=tmp_path, webhook_secret=None, callback_allow_private=True)
+    sender = StandardWebhookSender.from_settings(settings, SigningSecret(settings, None))
+    outcome = asyncio.run(
+        sender.send(
+            receiver.url(), "job.completed", {}, webhook_id="msg_1", timestamp=datetime.now(UTC)
+        )
+    )
+    assert not outcome.ok and outcome.retryable and "SCRIBE_WEBHOOK_SECRET" in (outcome.error or "")
+    assert deliver(sender, receiver.url()) is False
+    assert receiver.received == []
 
 
 # --- the README's receiver ------------------------------------------------------------------------

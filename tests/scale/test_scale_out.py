@@ -7,7 +7,6 @@ workers behind (the last one stops them)."""
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import io
 import json
@@ -29,7 +28,9 @@ from standardwebhooks import Webhook
 from scribe.adapters.blobs.redis_blobs import RedisBlobStore
 from scribe.adapters.db import Database
 from scribe.adapters.db.job_store import SqlJobStore
+from scribe.adapters.db.service_secrets import SqlServiceSecrets
 from scribe.adapters.queue.celery_queue import TASK_NAME, celery_app
+from scribe.adapters.webhooks.secret import NAME
 from scribe.devtools.cluster import Cluster, Node, cluster
 from scribe.domain.jobs import Job, new_job_id
 from scribe.domain.options import Task
@@ -46,7 +47,6 @@ pytestmark = pytest.mark.slow
 JOBS = "/v1/audio/jobs"
 LEASE = "2"  # seconds: a dead worker's job is sent again after about 3 leases
 REQUEUE_AFTER = "4"  # seconds: a job whose message was lost is sent again within about 8
-WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"s" * 32).decode()
 
 
 def _norm(text: str) -> str:
@@ -76,9 +76,9 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "SCRIBE_RATE_LIMIT_REQUESTS_PER_MINUTE": "0",  # the tests poll often
         # Long enough for any job here to finish on SIGTERM (the last test sets a short one).
         "SCRIBE_SHUTDOWN_GRACE_SECONDS": "60",
-        # Callbacks to a local receiver, signed alike by every process, sent again 3 s after
-        # their sender died.
-        "SCRIBE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # Callbacks to a local receiver, sent again 3 s after their sender died, signed alike
+        # by every process (each with its own data directory) with the secret the database
+        # keeps: no SCRIBE_WEBHOOK_SECRET.
         "SCRIBE_CALLBACK_ALLOW_PRIVATE": "true",
         "SCRIBE_WEBHOOK_TIMEOUT_SECONDS": "3",
         "SCRIBE_CALLBACK_LEASE_SECONDS": "3",
@@ -248,7 +248,9 @@ def test_a_callback_outlives_the_worker_that_sent_it(
             time.sleep(0.1)
     first, second = receiver.got
     assert first.headers["webhook-id"] == second.headers["webhook-id"] and first.body == second.body
-    event = Webhook(WEBHOOK_SECRET).verify(second.body, second.headers)
+    secret = SqlServiceSecrets(Database(scaled.database_url)).get(NAME)
+    assert secret is not None
+    event = Webhook(secret).verify(second.body, second.headers)
     assert event["type"] == "audio.job.completed" and event["data"]["id"] == job_id
     assert job(scaled.base, job_id)["callback"]["attempts"] == 2
     scaled.wait_ready(scaled.start_worker(victim.name))  # back to two

@@ -107,7 +107,14 @@ class Cluster:
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "scribe.cli", *args],
-                env={**os.environ, **self.env, **env},
+                # Each process its own data directory, as each container of
+                # docker-compose.scale.yml has: nothing may depend on sharing one.
+                env={
+                    **os.environ,
+                    "SCRIBE_DATA_DIR": str(self.root / "data" / name),
+                    **self.env,
+                    **env,
+                },
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, for kill9
@@ -165,7 +172,6 @@ def cluster(database_url: str, **env: str) -> Iterator[Cluster]:
         "SCRIBE_JOB_QUEUE": "celery",
         "SCRIBE_REDIS_URL": redis.url,
         "SCRIBE_DATABASE_URL": database_url,
-        "SCRIBE_DATA_DIR": str(root / "data"),
         "SCRIBE_HOST": "127.0.0.1",
         "SCRIBE_DEVICE": "cpu",
         "SCRIBE_DIARIZER": "none",

@@ -126,3 +126,14 @@ class JobCallbackRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ServiceSecretRow(Base):
+    """A secret the service made for itself (``webhook_signing``: the callbacks' signing secret
+    when SCRIBE_WEBHOOK_SECRET is unset), kept here so that every process reads the same one."""
+
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,6 +1,9 @@
-"""The webhook signing secret: a setting, or one generated once and kept in the data directory.
+"""The webhook signing secret: a setting, or one generated once and kept in the service's
+database, which every process (API nodes and workers) shares, so that all of them sign alike.
 
 Standard Webhooks secrets are written ``whsec_`` followed by the base64 of 24 to 64 random bytes.
+Before the database kept it, the generated secret was a file in the data directory: when the
+database has none yet, that file's secret is the one kept (an upgrade keeps its secret).
 """
 
 from __future__ import annotations
@@ -8,10 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import os
 import secrets
 import stat
-import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,11 +21,15 @@ from scribe.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from scribe.config import Settings
+    from scribe.ports.service_secrets import ServiceSecrets
 
 log = logging.getLogger(__name__)
 
 PREFIX = "whsec_"
-FILE_NAME = "webhook_secret"
+FILE_NAME = "webhook_secret"  # the data directory's file of before (read, never written)
+NAME = "webhook_signing"  # its name in the database
+FROM_SETTING = "SCRIBE_WEBHOOK_SECRET"
+FROM_DATABASE = "the database"
 _MIN_BYTES, _MAX_BYTES = 24, 64
 
 
@@ -47,37 +53,82 @@ def validate_secret(value: str) -> str:
 
 
 def secret_path(data_dir: Path) -> Path:
-    """Where the generated secret is kept."""
+    """Where the generated secret was kept before the database kept it."""
     return data_dir / FILE_NAME
 
 
-def load_or_create_secret(data_dir: Path) -> str:
-    """The secret kept in ``data_dir``, made (mode 0600) on first use.
-
-    Several processes may start at once: the secret is written whole to a temporary file and
-    linked into place, which fails if the file exists, so every process reads the same secret.
-    """
+def read_secret_file(data_dir: Path) -> str | None:
+    """The data directory's secret of before, or None without one; a file that cannot be read
+    or holds no valid secret is a ``ConfigurationError``."""
     path = secret_path(data_dir)
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{FILE_NAME}.", dir=data_dir)  # mode 0600
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as out:
-                out.write(new_secret() + "\n")
-            os.link(temporary, path)
-            log.info("generated a webhook signing secret in %s", path)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        finally:
-            os.unlink(temporary)
+        return None
     return _read(path)
 
 
-def signing_secret(settings: Settings) -> tuple[str, str]:
-    """The secret that signs callbacks, and where it comes from (for people, not for code)."""
+def signing_secret(settings: Settings, store: ServiceSecrets | None) -> tuple[str, str]:
+    """The secret that signs callbacks, and where it comes from (for people, not for code):
+    SCRIBE_WEBHOOK_SECRET, else the one kept in the database (made on first use: the data
+    directory's file of before if there is one, else a new one)."""
     if settings.webhook_secret is not None:
-        return settings.webhook_secret.get_secret_value(), "SCRIBE_WEBHOOK_SECRET"
-    return load_or_create_secret(settings.data_dir), str(secret_path(settings.data_dir))
+        return settings.webhook_secret.get_secret_value(), FROM_SETTING
+    if store is None:
+        raise ConfigurationError(
+            "Job callbacks need a signing secret: set SCRIBE_WEBHOOK_SECRET (this process has no "
+            "database to keep a generated one in)."
+        )
+    data_dir = Path(settings.data_dir).expanduser()
+    path = secret_path(data_dir)
+    made: list[str] = []
+
+    def make() -> str:
+        kept = read_secret_file(data_dir)
+        made.append(kept or new_secret())
+        return made[-1]
+
+    secret = store.get_or_create(NAME, make)
+    if made and secret == made[0]:
+        if path.exists():
+            log.info("webhook signing secret: the one in %s, now kept in the database", path)
+        else:
+            log.info("generated a webhook signing secret, kept in the database")
+    elif path.exists() and _read_quietly(path) != secret:
+        # A node's own secret from before (the scaled shape without SCRIBE_WEBHOOK_SECRET):
+        # another's was kept, and receivers that verified with this one must change.
+        log.warning(
+            "%s holds a webhook secret other than the database's, which now signs every "
+            "callback (`scribe webhooks secret` prints it); the file is no longer used: delete it",
+            path,
+        )
+    return secret, FROM_DATABASE
+
+
+class SigningSecret:
+    """``signing_secret``, found on first use and then kept for the process: building a process
+    reads no database, and the schema is up to date by the time a callback is signed."""
+
+    def __init__(self, settings: Settings, store: ServiceSecrets | None) -> None:
+        self._settings = settings
+        self._store = store
+        self._lock = threading.Lock()
+        self._found: tuple[str, str] | None = None
+
+    def found(self) -> tuple[str, str]:
+        """The secret and where it comes from."""
+        with self._lock:
+            if self._found is None:
+                self._found = signing_secret(self._settings, self._store)
+            return self._found
+
+    def __call__(self) -> str:
+        return self.found()[0]
+
+
+def _read_quietly(path: Path) -> str | None:
+    try:
+        return validate_secret(path.read_text(encoding="ascii"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
 
 
 def _read(path: Path) -> str:
@@ -92,6 +143,6 @@ def _read(path: Path) -> str:
         return validate_secret(text)
     except ValueError as exc:
         raise ConfigurationError(
-            f"the webhook secret in {path} is invalid ({exc}); delete the file to make a new one, "
-            "or set SCRIBE_WEBHOOK_SECRET"
+            f"the webhook secret in {path} is invalid ({exc}); delete the file (the database's "
+            "secret, or a new one, is then used), or set SCRIBE_WEBHOOK_SECRET"
         ) from None

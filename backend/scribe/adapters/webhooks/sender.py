@@ -14,7 +14,7 @@ import random
 import ssl
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,9 +25,8 @@ from standardwebhooks import Webhook
 
 from scribe import __version__
 from scribe.domain.callbacks import SendOutcome
-from scribe.domain.errors import InvalidRequest
+from scribe.domain.errors import InvalidRequest, ScribeError
 
-from .secret import signing_secret
 from .url_guard import (
     IPAddress,
     Resolver,
@@ -82,7 +81,7 @@ class StandardWebhookSender:
 
     def __init__(
         self,
-        secret: str,
+        secret: str | Callable[[], str],
         *,
         allow_private: bool = False,
         policy: RetryPolicy | None = None,
@@ -90,7 +89,9 @@ class StandardWebhookSender:
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self._webhook = Webhook(secret)
+        # A callable is asked on first use (the secret kept in the database: see ``secret``).
+        self._secret = secret
+        self._webhook = Webhook(secret) if isinstance(secret, str) else None
         self._allow_private = allow_private
         self._policy = policy or RetryPolicy()
         self._resolver = resolver
@@ -105,10 +106,30 @@ class StandardWebhookSender:
             self._tls = httpx.create_ssl_context(trust_env=False)
         return self._tls
 
+    def _signer(self) -> Webhook:
+        if self._webhook is None:
+            assert callable(self._secret)
+            self._webhook = Webhook(self._secret())
+        return self._webhook
+
+    async def _no_signer(self, where: str) -> str | None:
+        """None once the secret is known; else why not (the database is down, its secret or
+        the data directory's file of before unreadable), logged: nothing is sent unsigned."""
+        if self._webhook is not None:
+            return None
+        try:
+            await asyncio.to_thread(self._signer)
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, ScribeError) else _short(exc)
+            log.error("%s not sent: no signing secret (%s)", where, reason)
+            return f"no signing secret: {reason}"
+        return None
+
     @classmethod
-    def from_settings(cls, settings: Settings) -> StandardWebhookSender:
-        """The sender the settings describe; makes the data directory's secret if none is set."""
-        secret, _ = signing_secret(settings)
+    def from_settings(
+        cls, settings: Settings, secret: str | Callable[[], str]
+    ) -> StandardWebhookSender:
+        """The sender the settings describe, signing with ``secret`` (or what it returns)."""
         return cls(
             secret,
             allow_private=settings.callback_allow_private,
@@ -138,6 +159,9 @@ class StandardWebhookSender:
         except (InvalidRequest, TypeError, ValueError) as exc:
             log.error("%s not sent: %s", where, exc)
             return False
+        reason = await self._no_signer(where)
+        if reason is not None:
+            return False
         try:
             return await self._deliver(target, msg_id, body, where)
         except Exception:  # a bug must not take the job down with it
@@ -161,6 +185,9 @@ class StandardWebhookSender:
         except (InvalidRequest, TypeError, ValueError) as exc:
             log.error("%s not sent: %s", where, exc)
             return SendOutcome(False, str(exc), retryable=False)
+        reason = await self._no_signer(where)
+        if reason is not None:  # a later attempt may find it (the database is back)
+            return SendOutcome(False, reason)
         timeout = self._policy.timeout_seconds
         try:
             async with httpx.AsyncClient(
@@ -245,7 +272,9 @@ class StandardWebhookSender:
             "user-agent": f"scribe/{__version__} (webhooks)",
             "webhook-id": msg_id,
             "webhook-timestamp": str(now),
-            "webhook-signature": self._webhook.sign(msg_id, datetime.fromtimestamp(now, UTC), body),
+            "webhook-signature": self._signer().sign(
+                msg_id, datetime.fromtimestamp(now, UTC), body
+            ),
         }
         content = body.encode("utf-8")
         response = await _post_first_reachable(client, url, addresses, headers, content)
@@ -318,6 +347,14 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _short(exc: Exception) -> str:
+    """A database error's first line from its driver: not SQLAlchemy's text, which shows the
+    statement's parameters (a secret being inserted). It is the callback's ``last_error``."""
+    original = getattr(exc, "orig", None)
+    first = str(original).strip().splitlines()[0][:200] if original is not None else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _body(event_type: str, timestamp: str, data: Mapping[str, Any]) -> str:
