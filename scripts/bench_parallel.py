@@ -3,6 +3,7 @@
 
     python scripts/bench_parallel.py                       # 5 minutes, the configured engines
     python scripts/bench_parallel.py --minutes 3 --out research/x.md
+    flock /tmp/scribe-bench.lock python scripts/bench_parallel.py --repeat 2   # on a shared machine
     SCRIBE_ASR_ENGINE=nemo SCRIBE_DIARIZER=pyannote python scripts/bench_parallel.py   # GPU
 
 "parallel" is the service's own path (TranscribeAudio: ASR and diarization in two threads);
@@ -42,8 +43,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
+    parser.add_argument(
+        "--minutes", type=float, default=5.0, help="length of the joined recording (default 5)"
+    )
+    parser.add_argument(
+        "--eval-dir",
+        type=Path,
+        default=DEFAULT_EVAL_DIR,
+        help=f"the evaluation clips (default {DEFAULT_EVAL_DIR})",
+    )
     parser.add_argument("--out", type=Path, help="also write the report (markdown) here")
     parser.add_argument(
         "--repeat",
