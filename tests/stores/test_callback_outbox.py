@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 
 from scribe.adapters.db import Database
 from scribe.adapters.db.callback_outbox import SqlCallbackOutbox
 from scribe.adapters.db.job_store import SqlJobStore
 from scribe.domain.callbacks import CallbackStatus
+from scribe.domain.errors import StorageUnavailable
 from scribe.domain.jobs import Job, JobStatus, JobUsage
 from scribe.domain.options import Task
 
@@ -86,14 +88,32 @@ def test_a_failed_compare_and_set_queues_nothing(database: Database) -> None:
 
 
 def test_the_job_store_writes_the_callback_in_the_jobs_transaction(database: Database) -> None:
-    store = SqlJobStore(database, describe=lambda j: {"bad": object()})  # not JSON: it raises
+    store = SqlJobStore(database, describe=describe)
     queued = job(1)
     store.add(queued)
-    with pytest.raises(TypeError):
-        store.save(queued.cancel(T0), expect=JobStatus.QUEUED)
+    with database.session() as session:  # the outbox cannot take the row: the insert fails
+        session.execute(text("ALTER TABLE job_callbacks RENAME TO job_callbacks_away"))
+    try:
+        # SQLite reports the missing table as an operational error, PostgreSQL as a programming one
+        with pytest.raises((StorageUnavailable, ProgrammingError)):
+            store.save(queued.cancel(T0), expect=JobStatus.QUEUED)
+    finally:
+        with database.session() as session:
+            session.execute(text("ALTER TABLE job_callbacks_away RENAME TO job_callbacks"))
     # Rolled back together: the job did not end without its callback.
     assert store.get(queued.id).status is JobStatus.QUEUED  # type: ignore[union-attr]
     assert count(database) == 0
+
+
+def test_a_job_that_cannot_be_described_still_ends_with_its_callback(database: Database) -> None:
+    store = SqlJobStore(database, describe=lambda j: {"bad": object()})  # not JSON: a bug
+    outbox = SqlCallbackOutbox(database)
+    queued = job(1)
+    store.add(queued)
+    assert store.save(queued.cancel(T0), expect=JobStatus.QUEUED)
+    assert store.get(queued.id).status is JobStatus.CANCELLED  # type: ignore[union-attr]
+    [due] = outbox.claim("a", T0 + timedelta(seconds=1), lease_seconds=LEASE, limit=10)
+    assert due.payload == {"id": queued.id, "status": "cancelled"}
 
 
 def test_leases_outcomes_and_retries(database: Database) -> None:

@@ -5,6 +5,7 @@ promise to tell its receiver are stored together or not at all."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
@@ -25,6 +26,8 @@ from scribe.domain.options import Task
 
 from .database import Database
 from .models import JobCallbackRow, JobRow
+
+log = logging.getLogger(__name__)
 
 Describe = Callable[[Job], Mapping[str, Any]]
 
@@ -75,7 +78,7 @@ class SqlJobStore:
             "job_id": job.id,
             "url": url,
             "event_type": callback_event_type(job.status.value),
-            "payload": json.dumps(dict(self._describe(shown)), separators=(",", ":")),
+            "payload": self._payload(shown),
             "status": CallbackStatus.PENDING.value,
             "attempts": 0,
             "created_at": now,
@@ -84,6 +87,17 @@ class SqlJobStore:
         dialect = postgresql if self._db.dialect == "postgresql" else sqlite
         statement = dialect.insert(JobCallbackRow).values(**values)
         session.execute(statement.on_conflict_do_nothing(index_elements=["job_id"]))
+
+    def _payload(self, job: Job) -> str:
+        """The callback's body: the job as the API shows it, or, should that fail (a bug), the
+        job's id and status, so that a job always ends and its receiver still hears of it."""
+        try:
+            return json.dumps(dict(self._describe(job)), separators=(",", ":"))
+        except Exception:
+            log.exception(
+                "job %s: could not describe it for its callback; sending id and status", job.id
+            )
+            return json.dumps(dict(_minimal(job)), separators=(",", ":"))
 
     def page(
         self,
