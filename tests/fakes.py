@@ -582,11 +582,12 @@ def fake_services(
     job_store: FakeJobStore | None = None,
     blob_store: FakeBlobStore | None = None,
     webhooks: WebhookSender | None = None,
+    rate_limiter: FakeRateLimiter | None = None,
     **settings: Any,
 ) -> Services:
     """The real composition root, with fakes in place of the decoder, the engines, the
     diarizer and the stores (and the given post-processors in place of the real ones). The
-    rate limiter is the real one, in memory."""
+    rate limiter is the real one, in memory, unless one is given."""
     asr = asr or FakeAsr()
     job_store = job_store or FakeJobStore()
     overrides = Overrides(
@@ -600,5 +601,6 @@ def fake_services(
         blob_store=blob_store or FakeBlobStore(),
         webhooks=webhooks or RecordingWebhooks(),
         callback_outbox=job_store,
+        rate_limiter=rate_limiter,
     )
     return build_services(Settings(**settings), overrides)

@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -401,6 +402,7 @@ def build_jobs(
     on_job_finished: Callable[[Job], None] | None = None,
     reconcile: bool = False,
     role: Role = "serve",
+    keys: ApiKeys | None = None,
 ) -> tuple[Jobs, JobRunner]:
     """The job use cases and their runner: on one in-process queue and event stream, or (with
     ``scale``) on Celery and Redis streams, where the runner only watches (workers run jobs)
@@ -490,8 +492,19 @@ def build_jobs(
         consume=scale is None,
         reconcile=None if reconciler is None else reconciler.sweep,
         reconcile_seconds=sweep_interval(settings.job_requeue_after_seconds),
+        charging=_charging(metering, keys),
     )
     return jobs, runner
+
+
+def _charging(
+    metering: Metering | None, keys: ApiKeys | None
+) -> Callable[[Job], AbstractContextManager[object]] | None:
+    """What charges a job's decoded audio to its owner's hourly budget when the request that
+    submitted it is not in this process (a worker's job, a job run again after a restart)."""
+    if metering is None or keys is None:
+        return None
+    return lambda job: metering.charging(keys.caller_of(job.owner))
 
 
 def build_reconciler(
@@ -725,6 +738,7 @@ def build_services(
     api_node = scale is not None and role == "serve"
     warm_up = WarmUp([] if api_node else _loaders(engines, diarizer))
     metrics = build_metrics()
+    keys = build_keys(settings, storage.keys)
     jobs, runner = build_jobs(
         settings,
         storage,
@@ -738,6 +752,7 @@ def build_services(
         on_job_finished=metrics.job_finished,
         reconcile=api_node,
         role=role,
+        keys=keys,
     )
     services = Services(
         settings=settings,
@@ -748,7 +763,7 @@ def build_services(
         transcribe=transcribe,
         warm_up=warm_up,
         storage=storage,
-        keys=build_keys(settings, storage.keys),
+        keys=keys,
         metering=metering,
         usage=UsageReports(storage.usage),
         jobs=jobs,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from scribe.domain.caller import Caller, Scope
 from scribe.domain.errors import Conflict, InvalidAudio, InvalidRequest, NotFound, QueueFull
 from scribe.domain.jobs import Job, JobError, JobStatus, JobUsage
+from scribe.domain.limits import RatePolicy
 from scribe.domain.options import Task
 from scribe.domain.response_format import ResponseFormat
 from scribe.use_cases.job_requests import request_to_dict
@@ -24,6 +26,7 @@ from tests.fakes import (
     FakeAsr,
     FakeBlobStore,
     FakeJobStore,
+    FakeRateLimiter,
     FakeUsageMeter,
     RecordingWebhooks,
     fake_services,
@@ -163,6 +166,36 @@ def test_a_job_ended_by_another_process_stops_running_here(make: Any) -> None:
         time.sleep(0.05)
     assert not services.runner.cancellations.running()  # the worker stopped, 26 s early
     assert services.jobs.get(None, job.id).status is JobStatus.FAILED  # and wrote nothing
+
+
+def test_a_job_run_without_its_request_is_charged_to_its_owners_hourly_budget(
+    make: Any,
+) -> None:
+    # Submitted by one process, run by another (a worker, or this server after a restart):
+    # the request that was admitted is not there to be charged when the audio is decoded.
+    store, blobs, limiter = FakeJobStore(), FakeBlobStore(), FakeRateLimiter()
+    submitter = make(job_store=store, blob_store=blobs, start=False)
+    job = submit(submitter, background=True)
+    runner = make(
+        job_store=store,
+        blob_store=blobs,
+        rate_limiter=limiter,
+        rate_limit_audio_minutes_per_hour=10,
+        start=False,
+    )
+    assert runner.runner.run(job.id).status is JobStatus.COMPLETED  # type: ignore[union-attr]
+    assert limiter.audio == {"key_ada": 4.0}
+
+
+def test_a_job_run_in_its_requests_context_is_charged_once(make: Any) -> None:
+    limiter = FakeRateLimiter()
+    services = make(rate_limiter=limiter, rate_limit_audio_minutes_per_hour=10)
+    ada = replace(ADA, limits=RatePolicy(audio_seconds_per_hour=600))
+    admission = services.metering.admit(ada, consumes_audio=True)
+    with services.metering.running(admission):
+        job = submit(services, ada)
+    wait_for(services, job.id, JobStatus.COMPLETED)
+    assert limiter.audio == {"key_ada": 4.0} and admission.audio_seconds == 4.0
 
 
 def test_a_queued_job_is_cancelled_at_once_and_never_runs(make: Any) -> None:

@@ -98,6 +98,17 @@ def test_a_valid_key_gives_its_caller_with_its_limits() -> None:
     assert caller.limits == RatePolicy(60, 3600, 0)
 
 
+def test_the_caller_of_a_job_is_found_by_its_key_id() -> None:
+    api = keys()
+    issued = api.create("batch", Scope.TRANSCRIBE, KeyLimits(audio_seconds_per_hour=600))
+    caller = api.caller_of(issued.record.key_id)
+    assert caller == api.authenticate(f"Bearer {issued.secret}")
+    assert caller.limits == RatePolicy(60, 600, 2)
+    gone = api.caller_of("key_deleted")  # a key deleted since: the defaults
+    assert gone.key_id == "key_deleted" and gone.limits == DEFAULTS and not gone.is_admin
+    assert api.caller_of(None).key_id == api.caller_of(ANONYMOUS_KEY_ID).key_id == ANONYMOUS_KEY_ID
+
+
 def test_a_key_sharing_a_prefix_is_told_apart_by_its_hash() -> None:
     store = FakeKeyStore()
     api = keys(store)

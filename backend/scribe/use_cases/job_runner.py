@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -109,6 +110,7 @@ class JobRunner:
         consume: bool = True,
         reconcile: Callable[[], object] | None = None,
         reconcile_seconds: float = 60.0,
+        charging: Callable[[Job], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -134,6 +136,9 @@ class JobRunner:
         # An API node's sweep for jobs whose broker message was lost (``JobReconciler``).
         self._reconcile = reconcile
         self._reconcile_seconds = reconcile_seconds
+        # Around decoding: charges the audio to its owner's hourly budget where the request
+        # that submitted the job is not in this process to be charged.
+        self._charging = charging or (lambda job: nullcontext())
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._starting = threading.Lock()
@@ -345,7 +350,7 @@ class JobRunner:
         )
         try:
             sink.on_progress(0.0, "decoding")
-            with self.blobs.open(audio_key(job_id)) as upload:
+            with self.blobs.open(audio_key(job_id)) as upload, self._charging(job):
                 audio = self._transcribe.decode(upload)
             audio_seconds = audio.duration
             token.raise_if_cancelled()

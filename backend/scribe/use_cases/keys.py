@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from scribe.domain.caller import Caller, Scope, anonymous_caller
+from scribe.domain.caller import ANONYMOUS_KEY_ID, Caller, Scope, anonymous_caller
 from scribe.domain.errors import InvalidRequest, NotFound, Unauthenticated
 from scribe.domain.keys import ApiKey, IssuedKey
 from scribe.domain.limits import KeyLimits, RatePolicy
@@ -148,6 +148,17 @@ class ApiKeys:
 
     def anonymous(self) -> Caller:
         return anonymous_caller(self._defaults)
+
+    def caller_of(self, key_id: str | None) -> Caller:
+        """The caller a job was submitted by, as its request saw it (its key's limits over the
+        defaults), for work done without that request: a job run on a worker, or after a
+        restart. A key since deleted gets the defaults; the anonymous caller, itself."""
+        if key_id is None or key_id == ANONYMOUS_KEY_ID:
+            return self.anonymous()
+        key = self._store.get(key_id)
+        if key is None:
+            return Caller(key_id, key_id, Scope.TRANSCRIBE, self._defaults)
+        return Caller(key.key_id, key.name, key.scope, key.limits.over(self._defaults))
 
     def authenticate(self, authorization: str | None) -> Caller:
         """The caller an ``Authorization`` header names; the anonymous caller when keys are not
