@@ -174,6 +174,16 @@ def test_two_workers_finish_jobs_between_them(scaled: Cluster, clip: tuple[bytes
             break
         time.sleep(0.2)
     assert audio_seconds == pytest.approx(5 * 11.0, abs=0.5), days
+    # The hourly audio budget (in Redis) was charged by the workers that decoded the audio.
+    again = httpx.post(
+        scaled.base + "/v1/audio/transcriptions",
+        files={"file": ("jfk.flac", audio)},
+        data={"response_format": "text"},
+        timeout=120,
+    )
+    budget = int(again.headers["x-ratelimit-limit-audio-seconds"])
+    left = int(again.headers["x-ratelimit-remaining-audio-seconds"])
+    assert budget - left == pytest.approx(5 * 11.0, abs=2), again.headers
 
 
 def test_events_stream_from_the_worker_through_the_api_node(
