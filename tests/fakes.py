@@ -604,3 +604,17 @@ def fake_services(
         rate_limiter=rate_limiter,
     )
     return build_services(Settings(**settings), overrides)
+
+
+def services_on_database(settings: Settings) -> Services:
+    """The real composition root on the database ``settings`` name (its job store, outbox and
+    secrets), with fakes for the decoder, the engine, the keys, usage and blobs."""
+    overrides = Overrides(
+        decoder=FakeDecoder(),
+        asr_engines=[FakeAsr()],
+        post_processors=[],
+        key_store=FakeKeyStore(),
+        usage_meter=FakeUsageMeter(),
+        blob_store=FakeBlobStore(),
+    )
+    return build_services(settings, overrides)

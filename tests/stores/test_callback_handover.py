@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 from standardwebhooks import Webhook
 
-from scribe.bootstrap import Overrides, build_services
 from scribe.config import Settings
 from scribe.domain.callbacks import CallbackStatus
-from tests.fakes import FakeAsr, FakeBlobStore, FakeDecoder, FakeKeyStore, FakeUsageMeter
+from tests.fakes import services_on_database
 from tests.webhook_receiver import HoldingReceiver, holding_receiver
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
@@ -100,15 +99,7 @@ def test_a_callback_survives_the_death_of_the_process_sending_it(
         asr_engine="whisper",
         diarizer="none",
     )
-    overrides = Overrides(
-        decoder=FakeDecoder(),
-        asr_engines=[FakeAsr()],
-        post_processors=[],
-        key_store=FakeKeyStore(),
-        usage_meter=FakeUsageMeter(),
-        blob_store=FakeBlobStore(),
-    )
-    services = build_services(settings, overrides)
+    services = services_on_database(settings)
     services.runner.start()
     try:
         deadline = time.monotonic() + 20

@@ -22,11 +22,11 @@ from scribe.adapters.webhooks.secret import (
     secret_path,
     signing_secret,
 )
-from scribe.bootstrap import Overrides, Services, build_services, prepare
+from scribe.bootstrap import Services, prepare
 from scribe.config import Settings
 from scribe.domain.jobs import Job, JobStatus, JobUsage
 from scribe.domain.options import Task
-from tests.fakes import FakeAsr, FakeBlobStore, FakeDecoder, FakeKeyStore, FakeUsageMeter
+from tests.fakes import services_on_database
 from tests.webhook_receiver import holding_receiver
 
 RACERS = 6
@@ -160,15 +160,7 @@ def _node(database_url: str, data_dir: Path) -> Services:
         asr_engine="whisper",
         diarizer="none",
     )
-    overrides = Overrides(
-        decoder=FakeDecoder(),
-        asr_engines=[FakeAsr()],
-        post_processors=[],
-        key_store=FakeKeyStore(),
-        usage_meter=FakeUsageMeter(),
-        blob_store=FakeBlobStore(),
-    )
-    services = build_services(settings, overrides)
+    services = services_on_database(settings)
     prepare(services)
     return services
 
