@@ -504,7 +504,7 @@ def _charging(
     submitted it is not in this process (a worker's job, a job run again after a restart)."""
     if metering is None or keys is None:
         return None
-    return lambda job: metering.charging(keys.caller_of(job.owner))
+    return lambda job: metering.charging(lambda: keys.caller_of(job.owner))
 
 
 def build_reconciler(

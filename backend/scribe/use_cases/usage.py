@@ -169,14 +169,15 @@ class Metering:
             log.exception("could not record usage of key %s", entry.key_id)
 
     @contextmanager
-    def charging(self, caller: Caller) -> Iterator[None]:
-        """Audio decoded in the block is charged to ``caller``'s hourly budget, for work whose
-        request is not here to be charged (a job on a worker, or after a restart). Inside a
-        request's own context it changes nothing: that request is charged, once."""
+    def charging(self, caller: Callable[[], Caller]) -> Iterator[None]:
+        """Audio decoded in the block is charged to the hourly budget of ``caller()``, for work
+        whose request is not here to be charged (a job on a worker, or after a restart). Inside
+        a request's own context it changes nothing (that request is charged, once) and
+        ``caller`` is not called."""
         if current_admission.get() is not None:
             yield
             return
-        with self.running(Admission(caller, consumes_audio=True, started=self._clock())):
+        with self.running(Admission(caller(), consumes_audio=True, started=self._clock())):
             yield
 
     @contextmanager
