@@ -3,7 +3,8 @@
 torchaudio's ``compliance.kaldi.fbank`` would do, but torchaudio's native library does not load
 beside CPU torch here, so this is the same recipe written out: 25 ms frames every 10 ms
 (``snip_edges``), DC removal, pre-emphasis 0.97, Povey window, 512-point power spectrum,
-80 triangular mel bins from 20 Hz to Nyquist, natural log, no dither, no energy.
+80 triangular mel bins from 20 Hz to Nyquist, natural log, no dither, no energy. In float32,
+as Kaldi computes it (float64 took twice the time for differences under 1e-3 in the logs).
 """
 
 from __future__ import annotations
@@ -36,10 +37,9 @@ class Fbank:
         import torch
 
         self.num_mel_bins = num_mel_bins
-        self._window = torch.hann_window(FRAME_LENGTH, periodic=False, dtype=torch.float64).pow(
-            0.85
-        )
-        self._mel = _mel_banks(num_mel_bins)
+        window = torch.hann_window(FRAME_LENGTH, periodic=False, dtype=torch.float64).pow(0.85)
+        self._window = window.to(torch.float32)
+        self._mel = _mel_banks(num_mel_bins).to(torch.float32)
 
     def __call__(self, waveform: torch.Tensor) -> torch.Tensor:
         """Features of float waveforms ``(..., samples)`` -> ``(..., frames, num_mel_bins)``.
@@ -52,7 +52,7 @@ class Fbank:
         n = num_frames(int(waveform.shape[-1]))
         if n == 0:
             return torch.zeros((*waveform.shape[:-1], 0, self.num_mel_bins), dtype=torch.float32)
-        x = waveform.to(torch.float64)
+        x = waveform.to(torch.float32)
         frames = x.unfold(-1, FRAME_LENGTH, FRAME_SHIFT)[..., :n, :]
         frames = frames - frames.mean(dim=-1, keepdim=True)
         previous = torch.cat([frames[..., :1], frames[..., :-1]], dim=-1)
@@ -60,7 +60,7 @@ class Fbank:
         spectrum = torch.fft.rfft(frames, n=FFT_SIZE).abs().pow(2)
         energies = spectrum[..., : FFT_SIZE // 2] @ self._mel.T
         eps = torch.finfo(torch.float32).eps
-        features: torch.Tensor = energies.clamp_min(eps).log().to(torch.float32)
+        features: torch.Tensor = energies.clamp_min(eps).log()
         return features
 
 
