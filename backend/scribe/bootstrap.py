@@ -647,7 +647,12 @@ def build_diarizer(settings: Settings, device: str) -> Diarizer | None:
     from scribe.adapters.diarization.embedded import EmbeddedDiarizer, EmbeddedSettings
 
     # CPU only, whatever the device; its onnxruntime exports go under the cache directory.
-    return EmbeddedDiarizer(EmbeddedSettings(cache_dir=settings.cache_dir))
+    return EmbeddedDiarizer(
+        EmbeddedSettings(
+            cache_dir=settings.cache_dir,
+            segmentation_precision=settings.embedded_diarizer_precision,
+        )
+    )
 
 
 def build_post_processors(settings: Settings) -> list[PostProcessor]:
@@ -718,6 +723,8 @@ def build_services(
     # A worker runs as many jobs at once as its Celery threads take.
     worker = settings.job_queue == "celery" and role == "worker"
     slots = settings.worker_concurrency if worker else job_slots(settings, device)
+    from scribe.adapters.thread_priority import lower_thread_priority
+
     transcribe = TranscribeAudio(
         # Uploads: decoding is bounded in time, and its duration is charged to the request.
         decoder=MeteredDecoder(
@@ -727,6 +734,7 @@ def build_services(
         diarizer=diarizer,
         post_processors=post_processors,
         max_concurrent=slots,
+        diarizer_thread_setup=lower_thread_priority(settings.diarizer_nice),
     )
     webhooks: WebhookSender
     webhook_secret: SigningSecret | None = None

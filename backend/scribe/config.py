@@ -308,6 +308,21 @@ class Settings(BaseSettings):
         "embedded",
         description="Diarizer: `embedded` (CPU, offline, bundled weights), `pyannote`, or `none`.",
     )
+    embedded_diarizer_precision: Literal["float32", "bfloat16", "auto"] = Field(
+        "float32",
+        description="Precision of the embedded diarizer's segmentation network. `bfloat16` "
+        "halves the diarizer's segmentation time on CPUs that compute bfloat16 natively "
+        "(AVX512-BF16 or AMX: recent Xeons) at a small accuracy cost, and slows it down "
+        "elsewhere; `auto` takes bfloat16 only on such CPUs.",
+    )
+    diarizer_nice: int = Field(
+        19,
+        ge=0,
+        le=19,
+        description="Niceness added to the thread that diarizes beside ASR (Linux): ASR, the "
+        "slower stage, keeps the cores and diarization takes the time it leaves idle "
+        "(research/parallel-cpu.md). 0 runs both at the same priority.",
+    )
     diarize_by_default: bool = Field(
         True,
         description="Diarize requests that do not say `diarize` (when a diarizer is on). "

@@ -373,6 +373,29 @@ def test_onnxruntime_runs_the_networks_as_torch_does(
         assert abs(a.start - b.start) < 0.05 and abs(a.end - b.end) < 0.05
 
 
+@pytest.mark.slow
+def test_bfloat16_segmentation_keeps_the_call_right(eval_dir: Path, sample: Audio) -> None:
+    """bfloat16 segmentation (runs anywhere; fast only with native bfloat16) changes a few
+    frames' decisions, not the call's speakers or its error rates' bounds."""
+    pytest.importorskip("pyannote.metrics")
+    from scribe.evaluation import diarization_error_rate, read_rttm
+
+    fast = EmbeddedDiarizer(EmbeddedSettings(segmentation_precision="bfloat16"))
+    assert fast.describe()["dtype"] == "float32"  # not loaded yet
+    found = fast.diarize(sample, SpeakerHints())
+    assert fast.describe()["dtype"] == "bfloat16+float32"
+    assert found.speakers == ("SPEAKER_00", "SPEAKER_01")
+    reference = read_rttm(eval_dir / "pyannote_sample.rttm")
+    whole = [(0.0, sample.duration)]
+    assert diarization_error_rate(reference, found.turns, uem=whole).der <= 0.03
+    assert diarization_error_rate(reference, found.turns, uem=whole, collar=0.0).der <= 0.10
+
+
+def test_an_unknown_segmentation_precision_is_refused() -> None:
+    with pytest.raises(ValueError, match="segmentation_precision"):
+        EmbeddedSettings(segmentation_precision="float16")
+
+
 def test_a_network_that_cannot_be_exported_keeps_torch(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     from scribe.adapters.diarization.embedded.onnx_export import onnx_module

@@ -117,8 +117,13 @@ class TranscribeAudio:
         diarizer: Diarizer | None,
         post_processors: Sequence[PostProcessor] = (),
         max_concurrent: int = 1,
+        diarizer_thread_setup: Callable[[], None] | None = None,
     ) -> None:
+        """``diarizer_thread_setup`` runs first on each run's diarizer thread: the composition
+        root lowers that thread's CPU priority there, so that ASR, the slower stage, keeps the
+        cores and diarization takes the time ASR leaves idle."""
         self._decoder = decoder
+        self._diarizer_thread_setup = diarizer_thread_setup
         self._engines = engines
         self._diarizer = diarizer
         self._post_processors = tuple(post_processors)
@@ -195,7 +200,9 @@ class TranscribeAudio:
             asr = engine.transcribe(audio, options, on_segment)
             segments = asr.segments
         else:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize")
+            pool = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="diarize", initializer=self._diarizer_thread_setup
+            )
             # The diarizer's own stop flag: set whenever this run ends, so a run that was
             # cancelled or failed in ASR does not leave the diarizer working to the end.
             stop_diarizer = CancelToken()
