@@ -10,12 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import ssl
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -47,23 +44,6 @@ log = logging.getLogger("scribe.webhooks")
 _RETRY_STATUSES = frozenset({408, 429})
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently one event is sent."""
-
-    max_attempts: int = 8
-    backoff_seconds: float = 2.0
-    backoff_max_seconds: float = 600.0
-    timeout_seconds: float = 10.0
-
-    def delay(self, retry: int, rng: random.Random) -> float:
-        """Seconds to wait before retry number ``retry`` (1 is the first): doubling from
-        ``backoff_seconds``, capped, with "equal jitter" (between half and all of it) so that
-        many callbacks failing together do not all come back at the same moment."""
-        ceiling = min(self.backoff_max_seconds, self.backoff_seconds * 2.0 ** min(retry - 1, 60))
-        return ceiling / 2 + rng.uniform(0, ceiling / 2)
-
-
 class _Permanent(Exception):
     """An attempt failed in a way that another attempt would not change."""
 
@@ -77,26 +57,25 @@ class _Transient(Exception):
 
 
 class StandardWebhookSender:
-    """The ``WebhookSender`` port: checks callback URLs, signs and delivers events with retries."""
+    """The ``WebhookSender`` port: checks callback URLs, signs and sends one attempt at an event
+    (the outbox, ``CallbackDelivery``, retries)."""
 
     def __init__(
         self,
         secret: str | Callable[[], str],
         *,
         allow_private: bool = False,
-        policy: RetryPolicy | None = None,
+        timeout_seconds: float = 10.0,
         resolver: Resolver = system_resolver,
         transport: httpx.AsyncBaseTransport | None = None,
-        rng: random.Random | None = None,
     ) -> None:
         # A callable is asked on first use (the secret kept in the database: see ``secret``).
         self._secret = secret
         self._webhook = Webhook(secret) if isinstance(secret, str) else None
         self._allow_private = allow_private
-        self._policy = policy or RetryPolicy()
+        self._timeout = timeout_seconds
         self._resolver = resolver
         self._transport = transport  # tests: an httpx.MockTransport
-        self._rng = rng or random.Random()
         self._tls: ssl.SSLContext | None = None
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -133,12 +112,7 @@ class StandardWebhookSender:
         return cls(
             secret,
             allow_private=settings.callback_allow_private,
-            policy=RetryPolicy(
-                max_attempts=settings.webhook_max_attempts,
-                backoff_seconds=settings.webhook_backoff_seconds,
-                backoff_max_seconds=settings.webhook_backoff_max_seconds,
-                timeout_seconds=settings.webhook_timeout_seconds,
-            ),
+            timeout_seconds=settings.webhook_timeout_seconds,
         )
 
     def check_url(self, url: str) -> None:
@@ -148,25 +122,6 @@ class StandardWebhookSender:
         thread (a sync route), not on the event loop.
         """
         check_url(url, allow_private=self._allow_private, resolver=self._resolver)
-
-    async def deliver(self, url: str, event_type: str, data: Mapping[str, Any]) -> bool:
-        """Send one event until a 2xx answer (True) or the retries run out (False)."""
-        msg_id = f"msg_{uuid.uuid4().hex}"
-        where = f"webhook {msg_id} ({event_type}) to {_shown(url)}"
-        try:
-            target = parse_url(url)
-            body = _body(event_type, _iso_now(), data)
-        except (InvalidRequest, TypeError, ValueError) as exc:
-            log.error("%s not sent: %s", where, exc)
-            return False
-        reason = await self._no_signer(where)
-        if reason is not None:
-            return False
-        try:
-            return await self._deliver(target, msg_id, body, where)
-        except Exception:  # a bug must not take the job down with it
-            log.exception("%s: unexpected error; giving up", where)
-            return False
 
     async def send(
         self,
@@ -188,7 +143,7 @@ class StandardWebhookSender:
         reason = await self._no_signer(where)
         if reason is not None:  # a later attempt may find it (the database is back)
             return SendOutcome(False, reason)
-        timeout = self._policy.timeout_seconds
+        timeout = self._timeout
         try:
             async with httpx.AsyncClient(
                 transport=self._transport,
@@ -214,44 +169,6 @@ class StandardWebhookSender:
             return SendOutcome(False, f"unexpected error: {type(exc).__name__}")
         log.info("%s: delivered (HTTP %d)", where, status)
         return SendOutcome(True)
-
-    async def _deliver(self, url: httpx.URL, msg_id: str, body: str, where: str) -> bool:
-        policy = self._policy
-        async with httpx.AsyncClient(
-            transport=self._transport,
-            follow_redirects=False,
-            trust_env=False,  # a proxy from the environment would bypass the address checks
-            timeout=policy.timeout_seconds,
-            verify=self._tls_context(),
-        ) as client:
-            for attempt in range(1, policy.max_attempts + 1):
-                try:
-                    async with asyncio.timeout(policy.timeout_seconds):
-                        status = await self._attempt(client, url, msg_id, body)
-                except _Permanent as exc:
-                    log.error("%s: attempt %d failed, not retried: %s", where, attempt, exc)
-                    return False
-                except (_Transient, httpx.HTTPError, OSError, TimeoutError) as exc:
-                    reason = str(exc) or type(exc).__name__
-                    if attempt == policy.max_attempts:
-                        log.error("%s: attempt %d failed (%s); giving up", where, attempt, reason)
-                        return False
-                    wait = policy.delay(attempt, self._rng)
-                    if isinstance(exc, _Transient) and exc.retry_after is not None:
-                        wait = max(wait, exc.retry_after)  # the receiver knows best
-                    wait = min(wait, policy.backoff_max_seconds)
-                    log.warning(
-                        "%s: attempt %d failed (%s); retrying in %.2f s",
-                        where,
-                        attempt,
-                        reason,
-                        wait,
-                    )
-                    await asyncio.sleep(wait)
-                else:
-                    log.info("%s: delivered (HTTP %d, attempt %d)", where, status, attempt)
-                    return True
-        return False
 
     async def _attempt(
         self, client: httpx.AsyncClient, url: httpx.URL, msg_id: str, body: str
@@ -367,10 +284,6 @@ def _body(event_type: str, timestamp: str, data: Mapping[str, Any]) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _iso_now() -> str:
-    return _iso(datetime.now(UTC))
 
 
 def _shown(url: str) -> str:
