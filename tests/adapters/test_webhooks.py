@@ -177,6 +177,30 @@ def test_a_wrong_secret_does_not_verify(receiver: Receiver) -> None:
         Webhook(new_secret()).verify(got.body, got.headers)
 
 
+def test_two_secrets_sign_one_callback_that_either_verifies(receiver: Receiver) -> None:
+    new, old = new_secret(), SECRET
+    asked: list[int] = []
+
+    def secrets() -> list[str]:  # as a rotation's overlap gives them: current first
+        asked.append(1)
+        return [new, old] if len(asked) == 1 else [new]
+
+    sender = StandardWebhookSender(secrets, allow_private=True)
+    assert send(sender, receiver.url()).ok and send(sender, receiver.url()).ok
+    during, after = receiver.received
+    first, second = during.headers["webhook-signature"].split(" ")
+    stamp = during.headers["webhook-timestamp"]
+    assert first == spec_signature(new, "msg_1", stamp, during.body)
+    assert second == spec_signature(old, "msg_1", stamp, during.body)
+    for secret in (new, old):
+        Webhook(secret).verify(during.body, during.headers)
+    Webhook(new).verify(after.body, after.headers)  # asked again at the next attempt
+    from standardwebhooks import WebhookVerificationError
+
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(after.body, after.headers)
+
+
 def test_each_event_has_its_own_id() -> None:
     ids = {new_webhook_id() for _ in range(100)}
     assert len(ids) == 100 and all(i.startswith("msg_") and len(i) == 36 for i in ids)

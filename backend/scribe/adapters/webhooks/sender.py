@@ -2,7 +2,10 @@
 
 Each event is one JSON body ``{"type", "timestamp", "data"}`` with a unique ``webhook-id``
 (``msg_...``, the same on every retry so receivers can drop duplicates), a ``webhook-timestamp``
-of the attempt, and ``webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``.
+of the attempt, and ``webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``:
+during a secret rotation's overlap, one such entry per valid secret, space-separated (the spec's
+form: a receiver verifying with either secret accepts it). Each attempt, a re-send included, is
+signed with the secrets valid when it is made.
 """
 
 from __future__ import annotations
@@ -62,16 +65,18 @@ class StandardWebhookSender:
 
     def __init__(
         self,
-        secret: str | Callable[[], str],
+        secret: str | Callable[[], str | Sequence[str]],
         *,
         allow_private: bool = False,
         timeout_seconds: float = 10.0,
         resolver: Resolver = system_resolver,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        # A callable is asked on first use (the secret kept in the database: see ``secret``).
-        self._secret = secret
-        self._webhook = Webhook(secret) if isinstance(secret, str) else None
+        # A callable is asked at each attempt for the secrets valid then, current first (the
+        # secret kept in the database, which a rotation changes: see ``secret``).
+        self._secrets = secret if callable(secret) else None
+        self._fixed = [Webhook(secret)] if isinstance(secret, str) else None
+        self._webhooks: dict[str, Webhook] = {}
         self._allow_private = allow_private
         self._timeout = timeout_seconds
         self._resolver = resolver
@@ -85,28 +90,31 @@ class StandardWebhookSender:
             self._tls = httpx.create_ssl_context(trust_env=False)
         return self._tls
 
-    def _signer(self) -> Webhook:
-        if self._webhook is None:
-            assert callable(self._secret)
-            self._webhook = Webhook(self._secret())
-        return self._webhook
+    def _signers(self) -> list[Webhook]:
+        """One ``Webhook`` per secret valid now (may read the database: call it in a thread)."""
+        assert self._secrets is not None
+        secrets = self._secrets()
+        if isinstance(secrets, str):
+            secrets = [secrets]
+        if len(self._webhooks) > 8:  # secrets of rotations long past
+            self._webhooks.clear()
+        return [self._webhooks.get(s) or self._webhooks.setdefault(s, Webhook(s)) for s in secrets]
 
-    async def _no_signer(self, where: str) -> str | None:
-        """None once the secret is known; else why not (the database is down, its secret or
-        the data directory's file of before unreadable), logged: nothing is sent unsigned."""
-        if self._webhook is not None:
-            return None
+    async def _signers_or_reason(self, where: str) -> list[Webhook] | str:
+        """The signers; else why there are none (the database is down, its secret or the data
+        directory's file of before unreadable), logged: nothing is sent unsigned."""
+        if self._fixed is not None:
+            return self._fixed
         try:
-            await asyncio.to_thread(self._signer)
+            return await asyncio.to_thread(self._signers)
         except Exception as exc:
             reason = exc.message if isinstance(exc, ScribeError) else _short(exc)
             log.error("%s not sent: no signing secret (%s)", where, reason)
             return f"no signing secret: {reason}"
-        return None
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, secret: str | Callable[[], str]
+        cls, settings: Settings, secret: str | Callable[[], str | Sequence[str]]
     ) -> StandardWebhookSender:
         """The sender the settings describe, signing with ``secret`` (or what it returns)."""
         return cls(
@@ -140,9 +148,9 @@ class StandardWebhookSender:
         except (InvalidRequest, TypeError, ValueError) as exc:
             log.error("%s not sent: %s", where, exc)
             return SendOutcome(False, str(exc), retryable=False)
-        reason = await self._no_signer(where)
-        if reason is not None:  # a later attempt may find it (the database is back)
-            return SendOutcome(False, reason)
+        signers = await self._signers_or_reason(where)
+        if isinstance(signers, str):  # a later attempt may find it (the database is back)
+            return SendOutcome(False, signers)
         timeout = self._timeout
         try:
             async with httpx.AsyncClient(
@@ -153,7 +161,7 @@ class StandardWebhookSender:
                 verify=self._tls_context(),
             ) as client:
                 async with asyncio.timeout(timeout):
-                    status = await self._attempt(client, target, webhook_id, body)
+                    status = await self._attempt(client, target, webhook_id, body, signers)
         except _Permanent as exc:
             log.error("%s: failed, not retried: %s", where, exc)
             return SendOutcome(False, str(exc), retryable=False)
@@ -171,7 +179,12 @@ class StandardWebhookSender:
         return SendOutcome(True)
 
     async def _attempt(
-        self, client: httpx.AsyncClient, url: httpx.URL, msg_id: str, body: str
+        self,
+        client: httpx.AsyncClient,
+        url: httpx.URL,
+        msg_id: str,
+        body: str,
+        signers: Sequence[Webhook],
     ) -> int:
         """One attempt: resolve and check the host again, then POST to an address just checked
         (not to the name, which could resolve elsewhere by the time httpx connects)."""
@@ -184,14 +197,13 @@ class StandardWebhookSender:
         except InvalidRequest as exc:
             raise _Permanent(exc.message) from None
         now = int(time.time())
+        signed_at = datetime.fromtimestamp(now, UTC)
         headers = {
             "content-type": "application/json",
             "user-agent": f"scribe/{__version__} (webhooks)",
             "webhook-id": msg_id,
             "webhook-timestamp": str(now),
-            "webhook-signature": self._signer().sign(
-                msg_id, datetime.fromtimestamp(now, UTC), body
-            ),
+            "webhook-signature": " ".join(w.sign(msg_id, signed_at, body) for w in signers),
         }
         content = body.encode("utf-8")
         response = await _post_first_reachable(client, url, addresses, headers, content)
