@@ -553,11 +553,6 @@ class RecordingWebhooks:
         if not url.startswith(("http://", "https://")) or any(h in url for h in self.refused):
             raise InvalidRequest(f"callback_url {url!r} is not allowed.", param="callback_url")
 
-    async def deliver(self, url: str, event_type: str, data: Mapping[str, Any]) -> bool:
-        self.delivered.append((url, event_type, dict(data)))
-        self.done.set()
-        return True
-
     async def send(
         self,
         url: str,

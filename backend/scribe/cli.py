@@ -32,6 +32,7 @@ examples:
   scribe jobs cancel job_...                    # a running job stops within seconds
   scribe db upgrade                             # bring the database schema up to date
   scribe webhooks secret                        # the secret that signs job callbacks
+  scribe webhooks rotate-secret --overlap 24    # a new one; the old stays valid 24 h
 
 Every setting is an environment variable SCRIBE_<NAME> (see README.md), e.g.
   SCRIBE_WHISPER_MODEL=base SCRIBE_DIARIZER=embedded scribe serve
@@ -234,19 +235,63 @@ def _add_db_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 # --- webhooks ---------------------------------------------------------------------------------
 def _add_webhooks_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from scribe.adapters.webhooks.secret import REFRESH_SECONDS
+
     webhooks = commands.add_parser(
         "webhooks",
-        help="job callbacks: print the secret that signs them",
+        help="job callbacks: print or rotate the secret that signs them",
         description="Job callbacks (callback_url) are signed as the Standard Webhooks spec says. "
         "Their receivers verify the signature with this secret (SCRIBE_WEBHOOK_SECRET, or one "
         "made once and kept in the service's database, which every API node and worker shares).",
     )
     actions = webhooks.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("secret", help="print the signing secret (whsec_...), making it if needed")
+    actions.add_parser(
+        "secret",
+        help="print the signing secret (whsec_...), making it if needed",
+        description="Prints the current signing secret on stdout; during a rotation's overlap, "
+        "the previous one and until when it is valid on stderr.",
+    )
+    rotate = actions.add_parser(
+        "rotate-secret",
+        help="make a new signing secret; the old one stays valid for --overlap hours",
+        description="Keeps a new signing secret in the database and prints it. For the overlap "
+        "every callback carries two signatures (new and old secret, as the Standard Webhooks "
+        "spec allows), so receivers verifying with either accept it: move them to the new "
+        f"secret within the overlap, after at least {int(REFRESH_SECONDS)} s (every process "
+        "reads the secret again within that, without a restart). After the overlap only the "
+        "new secret signs. A callback retried later is signed with the secrets valid then. "
+        "Refused when SCRIBE_WEBHOOK_SECRET is set: change that setting instead.",
+    )
+    rotate.add_argument(
+        "--overlap",
+        type=_hours,
+        default=24.0,
+        metavar="HOURS",
+        help="how long the old secret stays valid (default 24; 0 stops it at once)",
+    )
+    rotate.add_argument(
+        "--force",
+        action="store_true",
+        help="rotate even while a previous rotation's old secret is still valid (it stops now)",
+    )
+
+
+def _hours(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("give a number of hours") from None
+    if not 0 <= number <= 24 * 365:
+        raise argparse.ArgumentTypeError("must be 0 to 8760 hours")
+    return number
 
 
 def _webhooks(args: argparse.Namespace) -> int:
-    from scribe.adapters.webhooks.secret import FROM_DATABASE, signing_secret
+    from scribe.adapters.webhooks.secret import (
+        FROM_DATABASE,
+        rotate_signing_secret,
+        signing_keys,
+    )
     from scribe.bootstrap import build_storage
     from scribe.config import Settings
 
@@ -256,11 +301,27 @@ def _webhooks(args: argparse.Namespace) -> int:
         storage = build_storage(settings)
         assert storage.database is not None
         storage.database.upgrade()
-    secret, source = signing_secret(settings, None if storage is None else storage.secrets)
+    store = None if storage is None else storage.secrets
+    if args.action == "rotate-secret":
+        keys = rotate_signing_secret(
+            settings, store, timedelta(hours=args.overlap), force=args.force
+        )
+    else:
+        keys = signing_keys(settings, store)
+    source = keys.source
     if source == FROM_DATABASE and storage is not None and storage.database is not None:
         source = f"the database {storage.database.safe_url}"
-    print(f"Signing secret for job callbacks (from {source}); keep it secret:", file=sys.stderr)
-    print(secret)
+    what = "New signing secret" if args.action == "rotate-secret" else "Signing secret"
+    print(f"{what} for job callbacks (from {source}); keep it secret:", file=sys.stderr)
+    print(keys.current)
+    until = keys.previous_until
+    if keys.previous is not None and until is not None and datetime.now(UTC) < until:
+        print(
+            f"The previous secret stays valid until {until.astimezone(UTC):%Y-%m-%d %H:%M:%S} "
+            "UTC (callbacks carry both signatures until then; move receivers to the new one "
+            f"before): {keys.previous}",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -1,5 +1,5 @@
-"""Job callbacks: Standard Webhooks signatures, delivery with retries to a real local HTTP
-server, and the URL guard against server-side request forgery."""
+"""Job callbacks: Standard Webhooks signatures, one attempt's outcome (what the outbox retries)
+against a real local HTTP server, and the URL guard against server-side request forgery."""
 
 from __future__ import annotations
 
@@ -31,15 +31,13 @@ from scribe.adapters.webhooks.secret import (
     secret_path,
     validate_secret,
 )
-from scribe.adapters.webhooks.sender import RetryPolicy, StandardWebhookSender
+from scribe.adapters.webhooks.sender import StandardWebhookSender
 from scribe.adapters.webhooks.url_guard import check_url
 from scribe.config import Settings
+from scribe.domain.callbacks import SendOutcome, new_webhook_id
 from scribe.domain.errors import ConfigurationError, InvalidRequest
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-FAST = RetryPolicy(
-    max_attempts=3, backoff_seconds=0.01, backoff_max_seconds=0.05, timeout_seconds=2
-)
 
 
 def spec_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
@@ -116,12 +114,26 @@ def receiver() -> Iterator[Receiver]:
         server.server_close()
 
 
-def local_sender(policy: RetryPolicy = FAST, **kwargs: Any) -> StandardWebhookSender:
-    return StandardWebhookSender(SECRET, allow_private=True, policy=policy, **kwargs)
+def local_sender(**kwargs: Any) -> StandardWebhookSender:
+    kwargs.setdefault("timeout_seconds", 2)
+    return StandardWebhookSender(SECRET, allow_private=True, **kwargs)
 
 
-def deliver(sender: StandardWebhookSender, url: str, data: dict[str, Any] | None = None) -> bool:
-    return asyncio.run(sender.deliver(url, "job.completed", data or {"id": "job_1"}))
+def send(
+    sender: StandardWebhookSender,
+    url: str,
+    data: dict[str, Any] | None = None,
+    *,
+    webhook_id: str = "msg_1",
+    timestamp: datetime | None = None,
+) -> SendOutcome:
+    """One attempt, as the outbox makes it."""
+    when = timestamp or datetime.now(UTC)
+    return asyncio.run(
+        sender.send(
+            url, "job.completed", data or {"id": "job_1"}, webhook_id=webhook_id, timestamp=when
+        )
+    )
 
 
 # --- signing --------------------------------------------------------------------------------------
@@ -138,24 +150,26 @@ def test_library_signs_the_spec_test_vector() -> None:
 
 def test_a_callback_arrives_signed(receiver: Receiver) -> None:
     data = {"id": "job_1", "status": "completed", "text": "héllo"}
-    assert deliver(local_sender(), receiver.url(), data) is True
+    ended = datetime(2026, 12, 3, 10, 30, 5, 250000, tzinfo=UTC)
+    outcome = send(local_sender(), receiver.url(), data, webhook_id="msg_abc", timestamp=ended)
+    assert outcome == SendOutcome(True)
 
     [got] = receiver.received
     headers = got.headers
     assert headers["content-type"] == "application/json"
-    assert headers["webhook-id"].startswith("msg_")
-    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
+    assert headers["webhook-id"] == "msg_abc"
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60  # the attempt's time
     assert headers["webhook-signature"] == spec_signature(
         SECRET, headers["webhook-id"], headers["webhook-timestamp"], got.body
     )
     payload = Webhook(SECRET).verify(got.body, headers)  # raises if the signature is wrong
     assert payload["type"] == "job.completed"
     assert payload["data"] == data
-    assert datetime.fromisoformat(payload["timestamp"]).tzinfo is not None
+    assert payload["timestamp"] == "2026-12-03T10:30:05.250000Z"  # the event's, not the attempt's
 
 
 def test_a_wrong_secret_does_not_verify(receiver: Receiver) -> None:
-    assert deliver(local_sender(), receiver.url()) is True
+    assert send(local_sender(), receiver.url()).ok
     [got] = receiver.received
     from standardwebhooks import WebhookVerificationError
 
@@ -163,72 +177,107 @@ def test_a_wrong_secret_does_not_verify(receiver: Receiver) -> None:
         Webhook(new_secret()).verify(got.body, got.headers)
 
 
-def test_each_event_has_its_own_id(receiver: Receiver) -> None:
-    sender = local_sender()
-    assert deliver(sender, receiver.url()) and deliver(sender, receiver.url())
-    ids = {r.headers["webhook-id"] for r in receiver.received}
-    assert len(ids) == 2
+def test_two_secrets_sign_one_callback_that_either_verifies(receiver: Receiver) -> None:
+    new, old = new_secret(), SECRET
+    asked: list[int] = []
+
+    def secrets() -> list[str]:  # as a rotation's overlap gives them: current first
+        asked.append(1)
+        return [new, old] if len(asked) == 1 else [new]
+
+    sender = StandardWebhookSender(secrets, allow_private=True)
+    assert send(sender, receiver.url()).ok and send(sender, receiver.url()).ok
+    during, after = receiver.received
+    first, second = during.headers["webhook-signature"].split(" ")
+    stamp = during.headers["webhook-timestamp"]
+    assert first == spec_signature(new, "msg_1", stamp, during.body)
+    assert second == spec_signature(old, "msg_1", stamp, during.body)
+    for secret in (new, old):
+        Webhook(secret).verify(during.body, during.headers)
+    Webhook(new).verify(after.body, after.headers)  # asked again at the next attempt
+    from standardwebhooks import WebhookVerificationError
+
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(after.body, after.headers)
 
 
-# --- retries --------------------------------------------------------------------------------------
+def test_each_event_has_its_own_id() -> None:
+    ids = {new_webhook_id() for _ in range(100)}
+    assert len(ids) == 100 and all(i.startswith("msg_") and len(i) == 36 for i in ids)
 
 
-def test_a_500_is_retried_with_the_same_id_then_succeeds(receiver: Receiver) -> None:
+# --- one attempt's outcome ------------------------------------------------------------------------
+
+
+def test_a_500_is_retryable_and_a_re_send_is_the_same_message(receiver: Receiver) -> None:
     receiver.replies = [(500, {}), (200, {})]
-    assert deliver(local_sender(), receiver.url()) is True
+    sender, ended = local_sender(), datetime.now(UTC)
+    failed = send(sender, receiver.url(), webhook_id="msg_same", timestamp=ended)
+    assert failed == SendOutcome(False, "HTTP 500", retryable=True, retry_after=None)
+    assert send(sender, receiver.url(), webhook_id="msg_same", timestamp=ended).ok
     first, second = receiver.received
-    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == "msg_same"
     assert first.body == second.body
     for got in (first, second):
         Webhook(SECRET).verify(got.body, got.headers)
 
 
-def test_a_400_is_not_retried(receiver: Receiver) -> None:
-    receiver.replies = [(400, {}), (200, {})]
-    assert deliver(local_sender(), receiver.url()) is False
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422])
+def test_a_4xx_is_final(receiver: Receiver, status: int) -> None:
+    receiver.replies = [(status, {"retry-after": "5"})]
+    outcome = send(local_sender(), receiver.url())
+    assert outcome == SendOutcome(False, f"HTTP {status}", retryable=False)
     assert len(receiver.received) == 1
 
 
-def test_gives_up_after_the_schedule(receiver: Receiver, caplog: pytest.LogCaptureFixture) -> None:
-    receiver.replies = [(503, {})] * 10
-    assert deliver(local_sender(), receiver.url("/hook?token=s3cret")) is False
-    assert len(receiver.received) == FAST.max_attempts
-    assert "giving up" in caplog.text
-    assert "retrying in" in caplog.text
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_408_429_and_5xx_are_retryable(receiver: Receiver, status: int) -> None:
+    receiver.replies = [(status, {})]
+    outcome = send(local_sender(), receiver.url())
+    assert not outcome.ok and outcome.retryable and outcome.error == f"HTTP {status}"
+
+
+def test_a_failure_is_logged_without_the_query_string(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.replies = [(503, {})]
+    assert not send(local_sender(), receiver.url("/hook?token=s3cret")).ok
+    assert "HTTP 503" in caplog.text and "/hook" in caplog.text
     assert "s3cret" not in caplog.text  # query strings may hold tokens: not logged
 
 
-def test_429_waits_as_long_as_retry_after_says(receiver: Receiver) -> None:
-    policy = RetryPolicy(max_attempts=2, backoff_seconds=0.01, backoff_max_seconds=5)
-    receiver.replies = [(429, {"retry-after": "1"}), (200, {})]
-    assert deliver(local_sender(policy), receiver.url()) is True
-    first, second = receiver.received
-    assert second.at - first.at >= 0.95
-
-
-def test_retry_after_is_capped_by_the_longest_backoff(receiver: Receiver) -> None:
-    receiver.replies = [(503, {"retry-after": "3600"}), (200, {})]
-    started = time.monotonic()
-    assert deliver(local_sender(), receiver.url()) is True
-    assert time.monotonic() - started < 2
+def test_429_gives_the_receivers_retry_after(receiver: Receiver) -> None:
+    later = datetime.now(UTC) + timedelta(seconds=120)
+    receiver.replies = [
+        (429, {"retry-after": "1"}),
+        (503, {"retry-after": format_datetime(later, usegmt=True)}),
+        (503, {}),
+    ]
+    sender = local_sender()
+    assert send(sender, receiver.url()).retry_after == 1
+    seconds = send(sender, receiver.url()).retry_after
+    assert seconds is not None and 110 < seconds <= 120
+    assert send(sender, receiver.url()).retry_after is None
 
 
 def test_redirects_are_not_followed(receiver: Receiver) -> None:
     receiver.replies = [(307, {"location": receiver.url("/elsewhere")})]
-    assert deliver(local_sender(), receiver.url()) is False
+    outcome = send(local_sender(), receiver.url())
+    assert not outcome.ok and not outcome.retryable
+    assert "redirects are not followed" in (outcome.error or "")
     assert [r.path for r in receiver.received] == ["/hook"]
 
 
-def test_a_slow_receiver_times_out_and_is_retried(receiver: Receiver) -> None:
+def test_a_slow_receiver_times_out_and_is_retryable(receiver: Receiver) -> None:
     receiver.delay = 0.5
-    policy = RetryPolicy(max_attempts=2, backoff_seconds=0.01, timeout_seconds=0.2)
     started = time.monotonic()
-    assert deliver(local_sender(policy), receiver.url()) is False
-    assert len(receiver.received) == 2
-    assert time.monotonic() - started < 3  # two attempts cut at 0.2 s, not left to run
+    outcome = send(local_sender(timeout_seconds=0.2), receiver.url())
+    assert not outcome.ok and outcome.retryable
+    assert len(receiver.received) == 1
+    assert time.monotonic() - started < 0.45  # cut at 0.2 s, not left to run
 
 
-def test_connection_refused_is_retried_then_false() -> None:
+def test_connection_refused_is_retryable_and_each_attempt_resolves_again() -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -239,14 +288,26 @@ def test_connection_refused_is_retried_then_false() -> None:
         return ["127.0.0.1"]
 
     sender = local_sender(resolver=resolver)
-    assert deliver(sender, f"http://refused.test:{port}/") is False
-    assert len(calls) == FAST.max_attempts  # resolved (and checked) again before every attempt
+    for _ in range(3):
+        outcome = send(sender, f"http://refused.test:{port}/")
+        assert not outcome.ok and outcome.retryable
+    assert calls == ["refused.test"] * 3  # resolved (and checked) again before every attempt
 
 
-def test_bad_urls_and_data_return_false_without_raising() -> None:
+def test_a_name_that_stops_resolving_is_retryable(receiver: Receiver) -> None:
+    def resolver(host: str, port: int) -> Sequence[str]:
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    outcome = send(local_sender(resolver=resolver), receiver.url(host="hooks.invalid"))
+    assert not outcome.ok and outcome.retryable and "could not be resolved" in (outcome.error or "")
+
+
+def test_bad_urls_and_data_are_final_without_raising() -> None:
     sender = local_sender()
-    assert deliver(sender, "ftp://example.com/") is False
-    assert asyncio.run(sender.deliver("http://127.0.0.1:1/", "x", {"bad": object()})) is False
+    outcome = send(sender, "ftp://example.com/")
+    assert not outcome.ok and not outcome.retryable and "http or https" in (outcome.error or "")
+    outcome = send(sender, "http://127.0.0.1:1/", {"bad": object()})
+    assert not outcome.ok and not outcome.retryable
 
 
 # --- delivery goes to the address that was checked ----------------------------------------------
@@ -256,7 +317,7 @@ def test_delivery_connects_to_the_checked_address_with_the_host_name(receiver: R
     # hooks.invalid resolves nowhere in real DNS: the request can only arrive if the sender
     # connected to the address our resolver gave, while telling the server the name.
     sender = local_sender(resolver=lambda host, port: ["127.0.0.1"])
-    assert deliver(sender, receiver.url(host="hooks.invalid")) is True
+    assert send(sender, receiver.url(host="hooks.invalid")).ok
     [got] = receiver.received
     assert got.headers["host"] == f"hooks.invalid:{receiver.port}"
     Webhook(SECRET).verify(got.body, got.headers)
@@ -264,10 +325,11 @@ def test_delivery_connects_to_the_checked_address_with_the_host_name(receiver: R
 
 def test_dns_rebinding_is_caught_at_delivery(receiver: Receiver) -> None:
     answers = iter([["93.184.216.34"], ["127.0.0.1"], ["127.0.0.1"]])
-    sender = StandardWebhookSender(SECRET, policy=FAST, resolver=lambda host, port: next(answers))
+    sender = StandardWebhookSender(SECRET, resolver=lambda host, port: next(answers))
     url = receiver.url(host="rebind.invalid")
     sender.check_url(url)  # public when the job is submitted
-    assert deliver(sender, url) is False  # loopback when the callback goes out
+    outcome = send(sender, url)  # loopback when the callback goes out
+    assert not outcome.ok and not outcome.retryable and "loopback" in (outcome.error or "")
     assert receiver.received == []
 
 
@@ -280,11 +342,10 @@ def test_https_keeps_the_host_name_for_tls() -> None:
 
     sender = StandardWebhookSender(
         SECRET,
-        policy=FAST,
         resolver=lambda host, port: ["2606:4700::1", "93.184.216.34"],
         transport=httpx.MockTransport(handler),
     )
-    assert deliver(sender, "https://user:pw@hooks.example.com/cb?x=1") is True
+    assert send(sender, "https://user:pw@hooks.example.com/cb?x=1").ok
     [request] = seen
     assert request.url.host == "2606:4700::1"
     assert (request.url.scheme, request.url.port) == ("https", None)  # None: the default, 443
@@ -305,11 +366,10 @@ def test_the_next_address_is_tried_when_one_refuses_connections() -> None:
 
     sender = StandardWebhookSender(
         SECRET,
-        policy=FAST,
         resolver=lambda host, port: ["2606:4700::1", "93.184.216.34"],
         transport=httpx.MockTransport(handler),
     )
-    assert deliver(sender, "https://hooks.example.com/") is True
+    assert send(sender, "https://hooks.example.com/").ok
     assert seen == ["2606:4700::1", "93.184.216.34"]
 
 
@@ -429,19 +489,7 @@ def test_sender_check_url_uses_the_setting() -> None:
     StandardWebhookSender(SECRET, allow_private=True).check_url("http://127.0.0.1:9/")
 
 
-# --- backoff --------------------------------------------------------------------------------------
-
-
-def test_backoff_doubles_with_jitter_and_is_capped() -> None:
-    import random
-
-    policy = RetryPolicy(backoff_seconds=2, backoff_max_seconds=30)
-    rng = random.Random(7)
-    for retry, ceiling in [(1, 2), (2, 4), (3, 8), (4, 16), (5, 30), (9, 30), (500, 30)]:
-        delays = [policy.delay(retry, rng) for _ in range(200)]
-        assert min(delays) >= ceiling / 2
-        assert max(delays) <= ceiling
-        assert max(delays) - min(delays) > ceiling / 4  # jittered, not one fixed value
+# --- Retry-After ---------------------------------------------------------------------------------
 
 
 def test_retry_after_header_forms() -> None:
@@ -485,14 +533,19 @@ def test_from_settings_signs_with_the_configured_secret(tmp_path: Path, receiver
         data_dir=tmp_path,
         webhook_secret=SECRET,
         callback_allow_private=True,
-        webhook_max_attempts=1,
+        webhook_timeout_seconds=0.2,
     )
     secret = SigningSecret(settings, None)  # no database needed: the setting is the secret
     assert secret.found() == (SECRET, "SCRIBE_WEBHOOK_SECRET")
-    assert deliver(StandardWebhookSender.from_settings(settings, secret), receiver.url()) is True
+    sender = StandardWebhookSender.from_settings(settings, secret)
+    assert send(sender, receiver.url()).ok
     [got] = receiver.received
     Webhook(SECRET).verify(got.body, got.headers)
     assert list(tmp_path.iterdir()) == []
+    receiver.delay = 0.5  # the setting's timeout
+    started = time.monotonic()
+    assert send(sender, receiver.url()).retryable
+    assert time.monotonic() - started < 0.45
 
 
 def test_the_cli_prints_the_configured_secret_without_a_database(
@@ -519,7 +572,6 @@ def test_a_secret_that_cannot_be_found_fails_the_attempt_and_sends_nothing(
         )
     )
     assert not outcome.ok and outcome.retryable and "SCRIBE_WEBHOOK_SECRET" in (outcome.error or "")
-    assert deliver(sender, receiver.url()) is False
     assert receiver.received == []
 
 
@@ -551,10 +603,10 @@ def test_the_readme_receiver_accepts_a_real_callback_and_refuses_a_forged_one() 
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.02)
         url = f"http://127.0.0.1:{port}/scribe-callback"
-        sender = local_sender(RetryPolicy(max_attempts=1))
-        assert deliver(sender, url, {"id": "job_1", "status": "completed"}) is True
-        forged = StandardWebhookSender(new_secret(), allow_private=True, policy=RetryPolicy(1))
-        assert deliver(forged, url) is False  # 400 from the receiver, not retried
+        assert send(local_sender(), url, {"id": "job_1", "status": "completed"}).ok
+        forged = StandardWebhookSender(new_secret(), allow_private=True)
+        outcome = send(forged, url)  # 400 from the receiver: not retried
+        assert outcome == SendOutcome(False, "HTTP 400", retryable=False)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -17,9 +17,9 @@ def test_upgrade_brings_an_empty_database_to_the_head(database_url: str) -> None
     db = Database(database_url)
     assert db.current() is None
     db.upgrade()
-    assert db.current() == db.head() == "0005"
+    assert db.current() == db.head() == "0006"
     db.upgrade()  # idempotent
-    assert db.current() == "0005"
+    assert db.current() == "0006"
     db.dispose()
 
 

@@ -1,13 +1,15 @@
 """The webhook signing secret kept in the database, on SQLite and on PostgreSQL: get-or-create
 agrees across processes racing, the data directory's secret of before is the one kept, the CLI
-prints it, and two processes built by the composition root on one database (each with its own
-data directory, no SCRIBE_WEBHOOK_SECRET) sign callbacks that one secret verifies."""
+prints it, two processes built by the composition root on one database (each with its own
+data directory, no SCRIBE_WEBHOOK_SECRET) sign callbacks that one secret verifies, and a rotation
+(`scribe webhooks rotate-secret`) signs with both secrets for its overlap, then the new alone."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from scribe.adapters.webhooks.secret import (
     NAME,
     SigningSecret,
     new_secret,
+    rotate_signing_secret,
     secret_path,
     signing_secret,
 )
@@ -26,6 +29,7 @@ from scribe.bootstrap import Services, prepare
 from scribe.config import Settings
 from scribe.domain.jobs import Job, JobStatus, JobUsage
 from scribe.domain.options import Task
+from scribe.ports.service_secrets import KeptSecret
 from tests.fakes import services_on_database
 from tests.webhook_receiver import holding_receiver
 
@@ -243,3 +247,141 @@ def test_a_secret_the_database_cannot_give_fails_the_attempt_and_a_later_one_sig
     assert kept is not None
     Webhook(kept).verify(got.body, got.headers)
     database.dispose()
+
+
+# --- rotation -----------------------------------------------------------------------------------
+
+
+def test_a_rotation_keeps_the_previous_secret_until_its_end(database: Database) -> None:
+    store = SqlServiceSecrets(database)
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    until = now + timedelta(hours=24)
+    fresh = store.rotate(NAME, "whsec_first", until, now)  # none yet: kept alone
+    assert (fresh.value, fresh.previous, fresh.previous_until) == ("whsec_first", None, None)
+    old = store.get_or_create(NAME, new_secret)
+    assert old == "whsec_first"
+    rotated = store.rotate(NAME, "whsec_second", until, now)
+    assert rotated == KeptSecret("whsec_second", now, "whsec_first", until)
+    assert store.kept(NAME) == rotated and store.get(NAME) == "whsec_second"
+    again = store.rotate(NAME, "whsec_third", until + timedelta(hours=1), now)
+    assert (again.previous, again.previous_until) == ("whsec_second", until + timedelta(hours=1))
+    assert store.kept("another") is None
+
+
+def test_the_cli_rotates_and_shows_the_previous_secret(
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scribe import cli
+
+    monkeypatch.setenv("SCRIBE_DATABASE_URL", database_url)
+    monkeypatch.setenv("SCRIBE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SCRIBE_WEBHOOK_SECRET", raising=False)
+    assert cli.main(["webhooks", "secret"]) == 0
+    old = capsys.readouterr().out.strip()
+    assert cli.main(["webhooks", "rotate-secret", "--overlap", "2"]) == 0
+    printed = capsys.readouterr()
+    new = printed.out.strip()
+    assert new != old and new.startswith("whsec_") and "New signing secret" in printed.err
+    assert "valid until" in printed.err and printed.err.rstrip().endswith(old)
+    database = Database(database_url)
+    kept = SqlServiceSecrets(database).kept(NAME)
+    database.dispose()
+    assert kept is not None and (kept.value, kept.previous) == (new, old)
+    assert kept.previous_until is not None
+    left = kept.previous_until - datetime.now(UTC)
+    assert timedelta(hours=2) - timedelta(minutes=1) < left <= timedelta(hours=2)
+
+    assert cli.main(["webhooks", "secret"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.strip() == new  # stdout: the current secret alone, for scripts
+    assert f"{kept.previous_until:%Y-%m-%d %H:%M:%S} UTC" in printed.err and old in printed.err
+
+    assert cli.main(["webhooks", "rotate-secret"]) == 2  # during the overlap
+    printed = capsys.readouterr()
+    assert printed.out == "" and "--force" in printed.err
+    assert cli.main(["webhooks", "rotate-secret", "--overlap", "0", "--force"]) == 0
+    newest = capsys.readouterr()
+    assert newest.out.strip() not in (new, old) and "previous" not in newest.err
+
+
+def test_the_cli_refuses_to_rotate_a_secret_set_in_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scribe import cli
+
+    monkeypatch.setenv("SCRIBE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SCRIBE_WEBHOOK_SECRET", new_secret())
+    assert cli.main(["webhooks", "rotate-secret"]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == "" and "rotate it by changing that setting" in printed.err
+    assert list(tmp_path.iterdir()) == []  # no database made
+
+
+def test_callbacks_during_the_overlap_verify_with_either_secret_then_only_the_new_one(
+    database_url: str, tmp_path: Path
+) -> None:
+    from standardwebhooks import WebhookVerificationError
+
+    database = Database(database_url)
+    database.upgrade()
+    store = SqlServiceSecrets(database)
+    settings = _settings(database_url, tmp_path / "node")
+    old = signing_secret(settings, store)[0]
+    new = rotate_signing_secret(settings, store, timedelta(seconds=2)).current
+    ends = store.kept(NAME).previous_until  # type: ignore[union-attr]
+    # A process started after the rotation (one running before reads it within REFRESH_SECONDS:
+    # tests/unit/test_signing_secret.py).
+    node = _node(database_url, tmp_path / "node")
+
+    with holding_receiver() as receiver:
+        receiver.release.set()
+        _end_a_job_with_a_callback(node, "job_during", receiver.url())
+        callbacks = node.runner.callbacks
+        assert callbacks is not None
+        assert callbacks.deliver_due() == 1
+        assert datetime.now(UTC) < ends
+        while datetime.now(UTC) < ends:
+            time.sleep(0.05)
+        _end_a_job_with_a_callback(node, "job_after", receiver.url())
+        assert callbacks.deliver_due() == 1
+        during, after = receiver.got
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        assert Webhook(secret).verify(during.body, during.headers)["data"]["id"] == "job_during"
+    assert Webhook(new).verify(after.body, after.headers)["data"]["id"] == "job_after"
+    assert len(after.headers["webhook-signature"].split(" ")) == 1
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(after.body, after.headers)
+    database.dispose()
+
+
+def test_the_rotation_migration_keeps_the_secret_of_before_and_goes_back(
+    database_url: str,
+) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    db = Database(database_url)
+    with db.engine.connect() as connection:
+        command.upgrade(db._alembic_config(connection), "0005")
+        connection.commit()
+        connection.execute(
+            text("INSERT INTO service_secrets (name, value, created_at) VALUES (:n, :v, :t)"),
+            {"n": NAME, "v": "whsec_before", "t": datetime.now(UTC)},
+        )
+        connection.commit()
+    db.upgrade()
+    kept = SqlServiceSecrets(db).kept(NAME)
+    assert kept is not None and (kept.value, kept.previous) == ("whsec_before", None)
+    SqlServiceSecrets(db).rotate(NAME, "whsec_after", datetime.now(UTC), datetime.now(UTC))
+    with db.engine.connect() as connection:
+        command.downgrade(db._alembic_config(connection), "0005")
+        connection.commit()
+    assert db.current() == "0005"
+    with db.engine.connect() as connection:
+        row = connection.execute(text("SELECT * FROM service_secrets")).mappings().one()
+    assert dict(row).keys() == {"name", "value", "created_at"} and row["value"] == "whsec_after"
+    db.dispose()

@@ -42,9 +42,6 @@ class Sender:
     def check_url(self, url: str) -> None:
         pass
 
-    async def deliver(self, url: str, event_type: str, data: Mapping[str, Any]) -> bool:
-        raise AssertionError("the outbox sends one attempt at a time")
-
     async def send(
         self,
         url: str,
@@ -191,3 +188,21 @@ def test_the_loop_thread_delivers_when_woken() -> None:
         assert state(store, job.id).status is CallbackStatus.DELIVERED
     finally:
         delivery.stop()
+
+
+def test_backoff_doubles_with_jitter_and_is_capped() -> None:
+    policy = CallbackPolicy(backoff_seconds=2, backoff_max_seconds=30)
+    rng = random.Random(7)
+    for attempt, ceiling in [(1, 2), (2, 4), (3, 8), (4, 16), (5, 30), (9, 30), (500, 30)]:
+        delays = [policy.delay(attempt, rng) for _ in range(200)]
+        assert min(delays) >= ceiling / 2
+        assert max(delays) <= ceiling
+        assert max(delays) - min(delays) > ceiling / 4  # jittered, not one fixed value
+
+
+def test_a_retry_after_is_kept_within_the_longest_backoff() -> None:
+    policy = CallbackPolicy(backoff_seconds=2, backoff_max_seconds=30)
+    rng = random.Random(7)
+    assert policy.delay(1, rng, retry_after=20.0) == 20.0  # longer than the backoff: honoured
+    assert policy.delay(1, rng, retry_after=3600.0) == 30.0  # capped
+    assert 1.0 <= policy.delay(1, rng, retry_after=0.0) <= 2.0  # shorter: the backoff

@@ -16,12 +16,6 @@ class WebhookSender(Protocol):
         Called when a job is submitted, so a bad URL is a 400 and not a silent failure later."""
         ...
 
-    async def deliver(self, url: str, event_type: str, data: Mapping[str, Any]) -> bool:
-        """Send one event (``{"type", "timestamp", "data"}``), retrying with backoff on network
-        errors and non-2xx answers; True once a 2xx answer came, False when retries ran out.
-        Never raises for delivery failures (they are logged)."""
-        ...
-
     async def send(
         self,
         url: str,

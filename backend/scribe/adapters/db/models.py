@@ -137,3 +137,6 @@ class ServiceSecretRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # After a rotation: the value before, still valid until ``previous_until``.
+    previous_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    previous_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

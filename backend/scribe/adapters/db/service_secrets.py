@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Executable, insert, select
+from sqlalchemy import Executable, insert, select, update
 from sqlalchemy.exc import IntegrityError
+
+from scribe.ports.service_secrets import KeptSecret
 
 from .database import Database
 from .models import ServiceSecretRow
@@ -26,6 +28,33 @@ class SqlServiceSecrets:
             return session.scalar(
                 select(ServiceSecretRow.value).where(ServiceSecretRow.name == name)
             )
+
+    def kept(self, name: str) -> KeptSecret | None:
+        with self._db.session() as session:
+            row = session.get(ServiceSecretRow, name)
+            if row is None:
+                return None
+            return KeptSecret(row.value, row.created_at, row.previous_value, row.previous_until)
+
+    def rotate(self, name: str, value: str, previous_until: datetime, now: datetime) -> KeptSecret:
+        # SET's right-hand sides read the row as it was: the old value moves in the same statement.
+        rotation = (
+            update(ServiceSecretRow)
+            .where(ServiceSecretRow.name == name)
+            .values(
+                previous_value=ServiceSecretRow.value,
+                previous_until=previous_until,
+                value=value,
+                created_at=now,
+            )
+        )
+        with self._db.session() as session:
+            rotated = session.execute(rotation).rowcount  # type: ignore[attr-defined]
+        if not rotated:
+            self.get_or_create(name, lambda: value)
+        kept = self.kept(name)
+        assert kept is not None
+        return kept
 
     def get_or_create(self, name: str, make: Callable[[], str]) -> str:
         kept = self.get(name)

@@ -1,6 +1,10 @@
 """The webhook signing secret: a setting, or one generated once and kept in the service's
 database, which every process (API nodes and workers) shares, so that all of them sign alike.
 
+It can be rotated (``scribe webhooks rotate-secret``): the one before stays valid for an overlap,
+during which callbacks carry both signatures; every process reads the kept secret again at least
+every ``REFRESH_SECONDS``, so all of them move to the new one without a restart.
+
 Standard Webhooks secrets are written ``whsec_`` followed by the base64 of 24 to 64 random bytes.
 Before the database kept it, the generated secret was a file in the data directory: when the
 database has none yet, that file's secret is the one kept (an upgrade keeps its secret).
@@ -14,10 +18,14 @@ import logging
 import secrets
 import stat
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scribe.domain.errors import ConfigurationError
+from scribe.domain.errors import ConfigurationError, Conflict
 
 if TYPE_CHECKING:
     from scribe.config import Settings
@@ -31,6 +39,27 @@ NAME = "webhook_signing"  # its name in the database
 FROM_SETTING = "SCRIBE_WEBHOOK_SECRET"
 FROM_DATABASE = "the database"
 _MIN_BYTES, _MAX_BYTES = 24, 64
+# How stale a process's copy of the kept secret may be: a rotation reaches every process within it.
+REFRESH_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """The secret that signs callbacks, where it comes from (for people), and after a rotation
+    the one before it with the moment it stops being valid."""
+
+    current: str
+    source: str
+    previous: str | None = None
+    previous_until: datetime | None = None
+
+    def valid(self, now: datetime) -> list[str]:
+        """The secrets to sign with at ``now``: the current one, then the previous one during
+        the overlap."""
+        until = self.previous_until
+        if self.previous is not None and until is not None and now < until:
+            return [self.current, self.previous]
+        return [self.current]
 
 
 def new_secret() -> str:
@@ -103,25 +132,104 @@ def signing_secret(settings: Settings, store: ServiceSecrets | None) -> tuple[st
     return secret, FROM_DATABASE
 
 
-class SigningSecret:
-    """``signing_secret``, found on first use and then kept for the process: building a process
-    reads no database, and the schema is up to date by the time a callback is signed."""
+def signing_keys(
+    settings: Settings, store: ServiceSecrets | None, *, first: bool = True
+) -> SigningKeys:
+    """``signing_secret`` with the previous secret of a rotation. ``first``: the process's first
+    look, which makes the secret if needed and says where it comes from; later looks only read."""
+    if settings.webhook_secret is not None:
+        return SigningKeys(settings.webhook_secret.get_secret_value(), FROM_SETTING)
+    kept = None if first or store is None else store.kept(NAME)
+    if kept is None:
+        secret, source = signing_secret(settings, store)
+        assert store is not None
+        kept = store.kept(NAME)
+        if kept is None:  # deleted meanwhile by hand
+            return SigningKeys(secret, source)
+    return SigningKeys(kept.value, FROM_DATABASE, kept.previous, kept.previous_until)
 
-    def __init__(self, settings: Settings, store: ServiceSecrets | None) -> None:
+
+def rotate_signing_secret(
+    settings: Settings,
+    store: ServiceSecrets | None,
+    overlap: timedelta,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
+) -> SigningKeys:
+    """Keep a new signing secret in the database; the one it replaces stays valid (callbacks
+    carry both signatures) for ``overlap``. Refused when SCRIBE_WEBHOOK_SECRET is set (the
+    operator rotates by changing it), and during another rotation's overlap unless ``force``
+    (its previous secret would stop being valid at once)."""
+    if settings.webhook_secret is not None:
+        raise ConfigurationError(
+            "The signing secret comes from SCRIBE_WEBHOOK_SECRET: rotate it by changing that "
+            "setting on every process (and on the receivers at the same time). rotate-secret "
+            "rotates the secret kept in the database, used when SCRIBE_WEBHOOK_SECRET is unset."
+        )
+    if store is None:
+        raise ConfigurationError("Rotating the signing secret needs the service's database.")
+    now = now or datetime.now(UTC)
+    keys = signing_keys(settings, store)  # made first if there is none yet
+    if not force and keys.previous_until is not None and now < keys.previous_until:
+        raise Conflict(
+            "The previous signing secret stays valid until "
+            f"{keys.previous_until.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC; rotating again now "
+            "would stop it at once (receivers still using it would refuse callbacks). Wait "
+            "until then, or pass --force.",
+            code="rotation_in_progress",
+        )
+    kept = store.rotate(NAME, new_secret(), now + overlap, now)
+    log.info(
+        "rotated the webhook signing secret; the previous one is valid until %s", now + overlap
+    )
+    return SigningKeys(kept.value, FROM_DATABASE, kept.previous, kept.previous_until)
+
+
+class SigningSecret:
+    """``signing_keys``, found on first use and then read again at most every
+    ``refresh_seconds``: building a process reads no database, the schema is up to date by the
+    time a callback is signed, and a rotation reaches every process without a restart.
+    Calling it gives the secrets to sign with now (``SigningKeys.valid``)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ServiceSecrets | None,
+        *,
+        refresh_seconds: float = REFRESH_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._settings = settings
         self._store = store
+        self._refresh = refresh_seconds
+        self._monotonic = monotonic
+        self._now = now
         self._lock = threading.Lock()
-        self._found: tuple[str, str] | None = None
+        self._keys: SigningKeys | None = None
+        self._read_at = 0.0
+
+    def keys(self) -> SigningKeys:
+        """The secret, where it comes from, and the previous one if a rotation left one."""
+        with self._lock:
+            at, before = self._monotonic(), self._keys
+            fixed = self._settings.webhook_secret is not None
+            if before is None or (not fixed and at - self._read_at >= self._refresh):
+                keys = signing_keys(self._settings, self._store, first=before is None)
+                if before is not None and keys.current != before.current:
+                    log.info("webhook signing secret rotated: signing with the new one")
+                self._keys, self._read_at = keys, at
+            assert self._keys is not None
+            return self._keys
 
     def found(self) -> tuple[str, str]:
         """The secret and where it comes from."""
-        with self._lock:
-            if self._found is None:
-                self._found = signing_secret(self._settings, self._store)
-            return self._found
+        keys = self.keys()
+        return keys.current, keys.source
 
-    def __call__(self) -> str:
-        return self.found()[0]
+    def __call__(self) -> list[str]:
+        return self.keys().valid(self._now())
 
 
 def _read_quietly(path: Path) -> str | None:

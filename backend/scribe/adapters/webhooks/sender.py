@@ -2,7 +2,10 @@
 
 Each event is one JSON body ``{"type", "timestamp", "data"}`` with a unique ``webhook-id``
 (``msg_...``, the same on every retry so receivers can drop duplicates), a ``webhook-timestamp``
-of the attempt, and ``webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``.
+of the attempt, and ``webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``:
+during a secret rotation's overlap, one such entry per valid secret, space-separated (the spec's
+form: a receiver verifying with either secret accepts it). Each attempt, a re-send included, is
+signed with the secrets valid when it is made.
 """
 
 from __future__ import annotations
@@ -10,12 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import ssl
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -47,23 +47,6 @@ log = logging.getLogger("scribe.webhooks")
 _RETRY_STATUSES = frozenset({408, 429})
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently one event is sent."""
-
-    max_attempts: int = 8
-    backoff_seconds: float = 2.0
-    backoff_max_seconds: float = 600.0
-    timeout_seconds: float = 10.0
-
-    def delay(self, retry: int, rng: random.Random) -> float:
-        """Seconds to wait before retry number ``retry`` (1 is the first): doubling from
-        ``backoff_seconds``, capped, with "equal jitter" (between half and all of it) so that
-        many callbacks failing together do not all come back at the same moment."""
-        ceiling = min(self.backoff_max_seconds, self.backoff_seconds * 2.0 ** min(retry - 1, 60))
-        return ceiling / 2 + rng.uniform(0, ceiling / 2)
-
-
 class _Permanent(Exception):
     """An attempt failed in a way that another attempt would not change."""
 
@@ -77,26 +60,27 @@ class _Transient(Exception):
 
 
 class StandardWebhookSender:
-    """The ``WebhookSender`` port: checks callback URLs, signs and delivers events with retries."""
+    """The ``WebhookSender`` port: checks callback URLs, signs and sends one attempt at an event
+    (the outbox, ``CallbackDelivery``, retries)."""
 
     def __init__(
         self,
-        secret: str | Callable[[], str],
+        secret: str | Callable[[], str | Sequence[str]],
         *,
         allow_private: bool = False,
-        policy: RetryPolicy | None = None,
+        timeout_seconds: float = 10.0,
         resolver: Resolver = system_resolver,
         transport: httpx.AsyncBaseTransport | None = None,
-        rng: random.Random | None = None,
     ) -> None:
-        # A callable is asked on first use (the secret kept in the database: see ``secret``).
-        self._secret = secret
-        self._webhook = Webhook(secret) if isinstance(secret, str) else None
+        # A callable is asked at each attempt for the secrets valid then, current first (the
+        # secret kept in the database, which a rotation changes: see ``secret``).
+        self._secrets = secret if callable(secret) else None
+        self._fixed = [Webhook(secret)] if isinstance(secret, str) else None
+        self._webhooks: dict[str, Webhook] = {}
         self._allow_private = allow_private
-        self._policy = policy or RetryPolicy()
+        self._timeout = timeout_seconds
         self._resolver = resolver
         self._transport = transport  # tests: an httpx.MockTransport
-        self._rng = rng or random.Random()
         self._tls: ssl.SSLContext | None = None
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -106,39 +90,37 @@ class StandardWebhookSender:
             self._tls = httpx.create_ssl_context(trust_env=False)
         return self._tls
 
-    def _signer(self) -> Webhook:
-        if self._webhook is None:
-            assert callable(self._secret)
-            self._webhook = Webhook(self._secret())
-        return self._webhook
+    def _signers(self) -> list[Webhook]:
+        """One ``Webhook`` per secret valid now (may read the database: call it in a thread)."""
+        assert self._secrets is not None
+        secrets = self._secrets()
+        if isinstance(secrets, str):
+            secrets = [secrets]
+        if len(self._webhooks) > 8:  # secrets of rotations long past
+            self._webhooks.clear()
+        return [self._webhooks.get(s) or self._webhooks.setdefault(s, Webhook(s)) for s in secrets]
 
-    async def _no_signer(self, where: str) -> str | None:
-        """None once the secret is known; else why not (the database is down, its secret or
-        the data directory's file of before unreadable), logged: nothing is sent unsigned."""
-        if self._webhook is not None:
-            return None
+    async def _signers_or_reason(self, where: str) -> list[Webhook] | str:
+        """The signers; else why there are none (the database is down, its secret or the data
+        directory's file of before unreadable), logged: nothing is sent unsigned."""
+        if self._fixed is not None:
+            return self._fixed
         try:
-            await asyncio.to_thread(self._signer)
+            return await asyncio.to_thread(self._signers)
         except Exception as exc:
             reason = exc.message if isinstance(exc, ScribeError) else _short(exc)
             log.error("%s not sent: no signing secret (%s)", where, reason)
             return f"no signing secret: {reason}"
-        return None
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, secret: str | Callable[[], str]
+        cls, settings: Settings, secret: str | Callable[[], str | Sequence[str]]
     ) -> StandardWebhookSender:
         """The sender the settings describe, signing with ``secret`` (or what it returns)."""
         return cls(
             secret,
             allow_private=settings.callback_allow_private,
-            policy=RetryPolicy(
-                max_attempts=settings.webhook_max_attempts,
-                backoff_seconds=settings.webhook_backoff_seconds,
-                backoff_max_seconds=settings.webhook_backoff_max_seconds,
-                timeout_seconds=settings.webhook_timeout_seconds,
-            ),
+            timeout_seconds=settings.webhook_timeout_seconds,
         )
 
     def check_url(self, url: str) -> None:
@@ -148,25 +130,6 @@ class StandardWebhookSender:
         thread (a sync route), not on the event loop.
         """
         check_url(url, allow_private=self._allow_private, resolver=self._resolver)
-
-    async def deliver(self, url: str, event_type: str, data: Mapping[str, Any]) -> bool:
-        """Send one event until a 2xx answer (True) or the retries run out (False)."""
-        msg_id = f"msg_{uuid.uuid4().hex}"
-        where = f"webhook {msg_id} ({event_type}) to {_shown(url)}"
-        try:
-            target = parse_url(url)
-            body = _body(event_type, _iso_now(), data)
-        except (InvalidRequest, TypeError, ValueError) as exc:
-            log.error("%s not sent: %s", where, exc)
-            return False
-        reason = await self._no_signer(where)
-        if reason is not None:
-            return False
-        try:
-            return await self._deliver(target, msg_id, body, where)
-        except Exception:  # a bug must not take the job down with it
-            log.exception("%s: unexpected error; giving up", where)
-            return False
 
     async def send(
         self,
@@ -185,10 +148,10 @@ class StandardWebhookSender:
         except (InvalidRequest, TypeError, ValueError) as exc:
             log.error("%s not sent: %s", where, exc)
             return SendOutcome(False, str(exc), retryable=False)
-        reason = await self._no_signer(where)
-        if reason is not None:  # a later attempt may find it (the database is back)
-            return SendOutcome(False, reason)
-        timeout = self._policy.timeout_seconds
+        signers = await self._signers_or_reason(where)
+        if isinstance(signers, str):  # a later attempt may find it (the database is back)
+            return SendOutcome(False, signers)
+        timeout = self._timeout
         try:
             async with httpx.AsyncClient(
                 transport=self._transport,
@@ -198,7 +161,7 @@ class StandardWebhookSender:
                 verify=self._tls_context(),
             ) as client:
                 async with asyncio.timeout(timeout):
-                    status = await self._attempt(client, target, webhook_id, body)
+                    status = await self._attempt(client, target, webhook_id, body, signers)
         except _Permanent as exc:
             log.error("%s: failed, not retried: %s", where, exc)
             return SendOutcome(False, str(exc), retryable=False)
@@ -215,46 +178,13 @@ class StandardWebhookSender:
         log.info("%s: delivered (HTTP %d)", where, status)
         return SendOutcome(True)
 
-    async def _deliver(self, url: httpx.URL, msg_id: str, body: str, where: str) -> bool:
-        policy = self._policy
-        async with httpx.AsyncClient(
-            transport=self._transport,
-            follow_redirects=False,
-            trust_env=False,  # a proxy from the environment would bypass the address checks
-            timeout=policy.timeout_seconds,
-            verify=self._tls_context(),
-        ) as client:
-            for attempt in range(1, policy.max_attempts + 1):
-                try:
-                    async with asyncio.timeout(policy.timeout_seconds):
-                        status = await self._attempt(client, url, msg_id, body)
-                except _Permanent as exc:
-                    log.error("%s: attempt %d failed, not retried: %s", where, attempt, exc)
-                    return False
-                except (_Transient, httpx.HTTPError, OSError, TimeoutError) as exc:
-                    reason = str(exc) or type(exc).__name__
-                    if attempt == policy.max_attempts:
-                        log.error("%s: attempt %d failed (%s); giving up", where, attempt, reason)
-                        return False
-                    wait = policy.delay(attempt, self._rng)
-                    if isinstance(exc, _Transient) and exc.retry_after is not None:
-                        wait = max(wait, exc.retry_after)  # the receiver knows best
-                    wait = min(wait, policy.backoff_max_seconds)
-                    log.warning(
-                        "%s: attempt %d failed (%s); retrying in %.2f s",
-                        where,
-                        attempt,
-                        reason,
-                        wait,
-                    )
-                    await asyncio.sleep(wait)
-                else:
-                    log.info("%s: delivered (HTTP %d, attempt %d)", where, status, attempt)
-                    return True
-        return False
-
     async def _attempt(
-        self, client: httpx.AsyncClient, url: httpx.URL, msg_id: str, body: str
+        self,
+        client: httpx.AsyncClient,
+        url: httpx.URL,
+        msg_id: str,
+        body: str,
+        signers: Sequence[Webhook],
     ) -> int:
         """One attempt: resolve and check the host again, then POST to an address just checked
         (not to the name, which could resolve elsewhere by the time httpx connects)."""
@@ -267,14 +197,13 @@ class StandardWebhookSender:
         except InvalidRequest as exc:
             raise _Permanent(exc.message) from None
         now = int(time.time())
+        signed_at = datetime.fromtimestamp(now, UTC)
         headers = {
             "content-type": "application/json",
             "user-agent": f"scribe/{__version__} (webhooks)",
             "webhook-id": msg_id,
             "webhook-timestamp": str(now),
-            "webhook-signature": self._signer().sign(
-                msg_id, datetime.fromtimestamp(now, UTC), body
-            ),
+            "webhook-signature": " ".join(w.sign(msg_id, signed_at, body) for w in signers),
         }
         content = body.encode("utf-8")
         response = await _post_first_reachable(client, url, addresses, headers, content)
@@ -367,10 +296,6 @@ def _body(event_type: str, timestamp: str, data: Mapping[str, Any]) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _iso_now() -> str:
-    return _iso(datetime.now(UTC))
 
 
 def _shown(url: str) -> str:
