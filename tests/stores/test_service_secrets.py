@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from standardwebhooks import Webhook
@@ -132,17 +133,23 @@ def test_a_broken_file_of_before_stops_only_while_the_database_has_no_secret(
     assert signing_secret(_settings(url, tmp_path), store)[0] == kept
 
 
-def test_the_cli_prints_the_databases_secret(
-    database_url: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def cli_on_database(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
+    """``scribe``'s CLI with the test database, its own data directory and no secret set."""
     from scribe import cli
 
     monkeypatch.setenv("SCRIBE_DATABASE_URL", database_url)
     monkeypatch.setenv("SCRIBE_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("SCRIBE_WEBHOOK_SECRET", raising=False)
+    return cli
+
+
+def test_the_cli_prints_the_databases_secret(
+    database_url: str, cli_on_database: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli = cli_on_database
     assert cli.main(["webhooks", "secret"]) == 0  # an empty database: upgraded, then made
     printed = capsys.readouterr()
     database = Database(database_url)
@@ -269,16 +276,9 @@ def test_a_rotation_keeps_the_previous_secret_until_its_end(database: Database) 
 
 
 def test_the_cli_rotates_and_shows_the_previous_secret(
-    database_url: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    database_url: str, cli_on_database: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from scribe import cli
-
-    monkeypatch.setenv("SCRIBE_DATABASE_URL", database_url)
-    monkeypatch.setenv("SCRIBE_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("SCRIBE_WEBHOOK_SECRET", raising=False)
+    cli = cli_on_database
     assert cli.main(["webhooks", "secret"]) == 0
     old = capsys.readouterr().out.strip()
     assert cli.main(["webhooks", "rotate-secret", "--overlap", "2"]) == 0
