@@ -76,7 +76,6 @@ class StandardWebhookSender:
         # secret kept in the database, which a rotation changes: see ``secret``).
         self._secrets = secret if callable(secret) else None
         self._fixed = [Webhook(secret)] if isinstance(secret, str) else None
-        self._webhooks: dict[str, Webhook] = {}
         self._allow_private = allow_private
         self._timeout = timeout_seconds
         self._resolver = resolver
@@ -96,9 +95,7 @@ class StandardWebhookSender:
         secrets = self._secrets()
         if isinstance(secrets, str):
             secrets = [secrets]
-        if len(self._webhooks) > 8:  # secrets of rotations long past
-            self._webhooks.clear()
-        return [self._webhooks.get(s) or self._webhooks.setdefault(s, Webhook(s)) for s in secrets]
+        return [Webhook(s) for s in secrets]  # a base64 decode each: not worth caching
 
     async def _signers_or_reason(self, where: str) -> list[Webhook] | str:
         """The signers; else why there are none (the database is down, its secret or the data
