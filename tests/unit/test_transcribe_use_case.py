@@ -340,17 +340,18 @@ def test_the_diarizer_is_handed_a_stop_token() -> None:
 
 def test_the_diarizer_thread_is_set_up_before_it_diarizes() -> None:
     """The composition root lowers the diarizer thread's priority this way."""
-    set_up: list[int] = []
+    calls: list[tuple[str, int]] = []
 
     class Recording(FakeDiarizer):
         def diarize(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-            set_up.append(-threading.get_ident())
+            calls.append(("diarize", threading.get_ident()))
             return super().diarize(*args, **kwargs)  # type: ignore[arg-type]
 
-    result = _run(
-        _use_case(
-            diarizer=Recording(), diarizer_thread_setup=lambda: set_up.append(threading.get_ident())
-        )
-    )
+    def setup() -> None:
+        calls.append(("setup", threading.get_ident()))
+
+    result = _run(_use_case(diarizer=Recording(), diarizer_thread_setup=setup))
     assert result.speakers == ("SPEAKER_00", "SPEAKER_01")
-    assert len(set_up) == 2 and set_up[0] == -set_up[1] != threading.get_ident()
+    (first, thread), (second, same_thread) = calls
+    assert (first, second) == ("setup", "diarize")
+    assert thread == same_thread != threading.get_ident()
