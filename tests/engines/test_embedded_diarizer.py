@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -426,9 +429,83 @@ def test_a_cancelled_diarization_stops_at_its_next_check(
 ) -> None:
     untouched = StopAfter(10_000)
     assert diarizer.diarize(sample, SpeakerHints(), untouched) == sample_diarization
-    assert untouched.checks >= 3  # segmentation batches and CAM++ blocks each check
+    assert untouched.checks >= 3  # each segmentation batch, and once more after both stages
     for n in (1, untouched.checks):
         token = StopAfter(n)
         with pytest.raises(Cancelled, match="stop"):
             diarizer.diarize(sample, SpeakerHints(), token)
         assert token.checks == n  # nothing ran on past the cancelled check
+
+
+def _spy_on_features(
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[tuple[str, int, str]]:
+    """Record (thread name, its nice value, how it ended) for each CAM++ features call."""
+    calls: list[tuple[str, int, str]] = []
+    real = embeddings.CamPlusPlusEncoder.features
+
+    def features(self: embeddings.CamPlusPlusEncoder, samples: np.ndarray, cancel=None):  # type: ignore[no-untyped-def]
+        thread = threading.current_thread().name
+        nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        try:
+            result = real(self, samples, cancel)
+        except Cancelled:
+            calls.append((thread, nice, "cancelled"))
+            raise
+        calls.append((thread, nice, "done"))
+        return result
+
+    monkeypatch.setattr(embeddings.CamPlusPlusEncoder, "features", features)
+    return calls
+
+
+def test_features_on_a_second_thread_give_the_same_diarization(
+    diarizer: EmbeddedDiarizer,
+    sample: Audio,
+    sample_diarization: Diarization,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _spy_on_features(monkeypatch)
+    one_thread = EmbeddedDiarizer(replace(diarizer.settings, feature_thread=False))
+    assert one_thread.diarize(sample, SpeakerHints()) == sample_diarization
+    assert [c[0] for c in calls] == [threading.current_thread().name]
+    calls.clear()
+    assert diarizer.diarize(sample, SpeakerHints()) == sample_diarization
+    assert calls[0][0].startswith("diarize-features")
+    assert not [t for t in threading.enumerate() if t.name.startswith("diarize-features")]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux nice")
+def test_the_feature_thread_runs_at_the_callers_priority(
+    diarizer: EmbeddedDiarizer,
+    sample: Audio,
+    sample_diarization: Diarization,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scribe.adapters.thread_priority import lower_thread_priority
+
+    calls = _spy_on_features(monkeypatch)
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    found: list[Diarization] = []
+
+    def lowered() -> None:
+        lower_thread_priority(7)()
+        found.append(diarizer.diarize(sample, SpeakerHints()))
+
+    caller = threading.Thread(target=lowered)
+    caller.start()
+    caller.join()
+    assert found == [sample_diarization]
+    assert calls == [(calls[0][0], min(19, base + 7), "done")]
+    assert calls[0][0].startswith("diarize-features")
+
+
+def test_a_cancel_stops_the_feature_thread_too(
+    diarizer: EmbeddedDiarizer, sample: Audio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _spy_on_features(monkeypatch)
+    token = StopAfter(1)  # segmentation's first check
+    with pytest.raises(Cancelled, match="stop"):
+        diarizer.diarize(sample, SpeakerHints(), token)
+    assert [c[2] for c in calls] == ["cancelled"]  # not run on to the end
+    assert not [t for t in threading.enumerate() if t.name.startswith("diarize-features")]
