@@ -71,3 +71,21 @@ def wav_bytes(audio: Audio) -> bytes:
         out.setframerate(audio.sample_rate)
         out.writeframes(pcm.tobytes())
     return buffer.getvalue()
+
+
+def parse_value(text: str) -> bool | int | float | str:
+    """A ``--set NAME=VALUE`` value: true/false, a number, or the text itself."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_settings(items: Sequence[str]) -> dict[str, bool | int | float | str]:
+    """``["step=2.0", "feature_thread=false"]`` -> keyword arguments for ``EmbeddedSettings``."""
+    pairs = (item.split("=", 1) for item in items)
+    return {name.strip(): parse_value(value.strip()) for name, value in pairs}

@@ -47,7 +47,7 @@ from scribe.evaluation import (
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_audio import TWO_SPEAKER_CLIPS, join_clips, wav_bytes  # noqa: E402
+from _bench_audio import TWO_SPEAKER_CLIPS, join_clips, parse_settings, wav_bytes  # noqa: E402
 
 # Runs inside the baseline's source tree: diarize each clip, print turns and seconds as JSON.
 _BASELINE_RUNNER = """
@@ -93,15 +93,6 @@ def read_audio(path: Path) -> Audio:
     """16 kHz mono float32, decoded as the service decodes uploads."""
     with path.open("rb") as source:
         return PyAVDecoder().decode(source)
-
-
-def parse_value(text: str) -> float | int | str:
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 def run_current(clips: Sequence[Clip], settings: EmbeddedSettings, oracle: bool) -> dict[str, Run]:
@@ -299,7 +290,7 @@ def main() -> None:
 
 def evaluate(args: argparse.Namespace, folder: Path) -> None:
     """Run the diarizer(s) on the chosen clips and print the table."""
-    options = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
+    options = parse_settings(args.set)
     settings = EmbeddedSettings(threads=args.threads, **options)  # type: ignore[arg-type]
     clips = [c for c in load_manifest(args.manifest) if not args.clips or c.id in args.clips]
     if args.joined:
