@@ -18,31 +18,13 @@ class CancelToken:
     def __init__(self) -> None:
         self._event = threading.Event()
         self._reason = "The work was cancelled."
-        self._lock = threading.Lock()
-        self._children: list[CancelToken] = []
 
     def cancel(self, reason: str | None = None) -> None:
-        """Ask the work to stop (idempotent: the first reason is kept), and its children."""
-        with self._lock:
-            if self._event.is_set():
-                return
+        """Ask the work to stop (idempotent: the first reason is kept)."""
+        if not self._event.is_set():
             if reason:
                 self._reason = reason
             self._event.set()
-            children, self._children = self._children, []
-        for child in children:
-            child.cancel(self._reason)
-
-    def child(self) -> CancelToken:
-        """A token cancelled with this one that can also be cancelled on its own: for a part
-        of the work that must stop when the whole does, or sooner."""
-        token = CancelToken()
-        with self._lock:
-            if not self._event.is_set():
-                self._children.append(token)
-                return token
-        token.cancel(self._reason)
-        return token
 
     @property
     def cancelled(self) -> bool:
