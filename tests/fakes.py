@@ -176,11 +176,13 @@ class StopAfter(CancelToken):
     def __init__(self, n: int) -> None:
         super().__init__()
         self.n, self.checks = n, 0
+        self._count = threading.Lock()  # the work may check from several threads
 
     def raise_if_cancelled(self) -> None:
-        self.checks += 1
-        if self.checks >= self.n:
-            self.cancel("stop")
+        with self._count:
+            self.checks += 1
+            if self.checks >= self.n:
+                self.cancel("stop")
         super().raise_if_cancelled()
 
 

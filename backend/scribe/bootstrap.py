@@ -651,6 +651,7 @@ def build_diarizer(settings: Settings, device: str) -> Diarizer | None:
         EmbeddedSettings(
             cache_dir=settings.cache_dir,
             segmentation_precision=settings.embedded_diarizer_precision,
+            workers=settings.embedded_diarizer_workers,
         )
     )
 

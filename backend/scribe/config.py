@@ -315,6 +315,15 @@ class Settings(BaseSettings):
         "(AVX512-BF16 or AMX: recent Xeons) at a small accuracy cost, and slows it down "
         "elsewhere; `auto` takes bfloat16 only on such CPUs.",
     )
+    embedded_diarizer_workers: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Threads the embedded diarizer runs its segmentation batches and speaker "
+        "features on, per recording (each single-threaded): 2 nearly halves its time on two "
+        "idle cores, and beside ASR lets it use idle time on either core. More helps on more "
+        "cores; 1 keeps it on one thread.",
+    )
     diarizer_nice: int = Field(
         19,
         ge=0,

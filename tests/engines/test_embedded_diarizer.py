@@ -6,7 +6,7 @@ import itertools
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from scribe.adapters.diarization.embedded import (
     embeddings,
     segmentation,
 )
+from scribe.adapters.diarization.embedded import diarizer as diarizer_module
 from scribe.domain.audio import Audio
 from scribe.domain.errors import Cancelled, InvalidAudio, ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
@@ -429,54 +430,57 @@ def test_a_cancelled_diarization_stops_at_its_next_check(
 ) -> None:
     untouched = StopAfter(10_000)
     assert diarizer.diarize(sample, SpeakerHints(), untouched) == sample_diarization
-    assert untouched.checks >= 3  # each segmentation batch, and once more after both stages
+    assert untouched.checks >= 3  # before each segmentation batch and CAM++ block
     for n in (1, untouched.checks):
         token = StopAfter(n)
         with pytest.raises(Cancelled, match="stop"):
             diarizer.diarize(sample, SpeakerHints(), token)
-        assert token.checks == n  # nothing ran on past the cancelled check
+        # Nothing ran on past the cancelled check; the other worker may have checked once
+        # more, finding it cancelled, before it heard.
+        assert n <= token.checks <= n + 1
 
 
-def _spy_on_features(
-    monkeypatch: pytest.MonkeyPatch,
-) -> list[tuple[str, int, str]]:
-    """Record (thread name, its nice value, how it ended) for each CAM++ features call."""
-    calls: list[tuple[str, int, str]] = []
-    real = embeddings.CamPlusPlusEncoder.features
+def _spy_on_pieces(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Record (thread name, its nice value) for each piece of work the diarizer runs."""
+    calls: list[tuple[str, int]] = []
+    real = diarizer_module.run_pieces
 
-    def features(self: embeddings.CamPlusPlusEncoder, samples: np.ndarray, cancel=None):  # type: ignore[no-untyped-def]
-        thread = threading.current_thread().name
-        nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-        try:
-            result = real(self, samples, cancel)
-        except Cancelled:
-            calls.append((thread, nice, "cancelled"))
-            raise
-        calls.append((thread, nice, "done"))
-        return result
+    def recorded(piece: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            native = threading.get_native_id()
+            calls.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, native)))
+            return piece()
 
-    monkeypatch.setattr(embeddings.CamPlusPlusEncoder, "features", features)
+        return run
+
+    def run_pieces(pieces: Sequence[Callable[[], object]], workers: int, cancel: object) -> object:
+        return real([recorded(p) for p in pieces], workers, cancel)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(diarizer_module, "run_pieces", run_pieces)
     return calls
 
 
-def test_features_on_a_second_thread_give_the_same_diarization(
+def test_any_number_of_workers_gives_the_same_diarization(
     diarizer: EmbeddedDiarizer,
     sample: Audio,
     sample_diarization: Diarization,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls = _spy_on_features(monkeypatch)
-    one_thread = EmbeddedDiarizer(replace(diarizer.settings, feature_thread=False))
-    assert one_thread.diarize(sample, SpeakerHints()) == sample_diarization
-    assert [c[0] for c in calls] == [threading.current_thread().name]
-    calls.clear()
-    assert diarizer.diarize(sample, SpeakerHints()) == sample_diarization
-    assert calls[0][0].startswith("diarize-features")
-    assert not [t for t in threading.enumerate() if t.name.startswith("diarize-features")]
+    calls = _spy_on_pieces(monkeypatch)
+    one = EmbeddedDiarizer(replace(diarizer.settings, workers=1))
+    assert one.diarize(sample, SpeakerHints()) == sample_diarization
+    assert {name for name, _ in calls} == {threading.current_thread().name}
+    for workers in (2, 3):
+        calls.clear()
+        more = EmbeddedDiarizer(replace(diarizer.settings, workers=workers))
+        assert more.diarize(sample, SpeakerHints()) == sample_diarization
+        helpers = {name for name, _ in calls if name.startswith("diarize-worker")}
+        assert 1 <= len(helpers) <= workers - 1
+    assert not [t for t in threading.enumerate() if t.name.startswith("diarize-worker")]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux nice")
-def test_the_feature_thread_runs_at_the_callers_priority(
+def test_the_helper_threads_run_at_the_callers_priority(
     diarizer: EmbeddedDiarizer,
     sample: Audio,
     sample_diarization: Diarization,
@@ -484,7 +488,7 @@ def test_the_feature_thread_runs_at_the_callers_priority(
 ) -> None:
     from scribe.adapters.thread_priority import lower_thread_priority
 
-    calls = _spy_on_features(monkeypatch)
+    calls = _spy_on_pieces(monkeypatch)
     base = os.getpriority(os.PRIO_PROCESS, 0)
     found: list[Diarization] = []
 
@@ -492,20 +496,14 @@ def test_the_feature_thread_runs_at_the_callers_priority(
         lower_thread_priority(7)()
         found.append(diarizer.diarize(sample, SpeakerHints()))
 
-    caller = threading.Thread(target=lowered)
+    caller = threading.Thread(target=lowered, name="caller")
     caller.start()
     caller.join()
     assert found == [sample_diarization]
-    assert calls == [(calls[0][0], min(19, base + 7), "done")]
-    assert calls[0][0].startswith("diarize-features")
+    assert {name.split("_")[0] for name, _ in calls} == {"caller", "diarize-worker"}
+    assert {nice for _, nice in calls} == {min(19, base + 7)}
 
 
-def test_a_cancel_stops_the_feature_thread_too(
-    diarizer: EmbeddedDiarizer, sample: Audio, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls = _spy_on_features(monkeypatch)
-    token = StopAfter(1)  # segmentation's first check
-    with pytest.raises(Cancelled, match="stop"):
-        diarizer.diarize(sample, SpeakerHints(), token)
-    assert [c[2] for c in calls] == ["cancelled"]  # not run on to the end
-    assert not [t for t in threading.enumerate() if t.name.startswith("diarize-features")]
+def test_workers_must_be_at_least_one() -> None:
+    with pytest.raises(ValueError, match="workers"):
+        EmbeddedSettings(workers=0)

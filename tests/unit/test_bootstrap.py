@@ -1,6 +1,7 @@
 """The composition root maps settings onto the adapters it builds (nothing is loaded here)."""
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,22 @@ def test_adapters_get_the_resolved_device(monkeypatch: pytest.MonkeyPatch) -> No
     services = build_services(settings)
     assert [e.device for e in services.engines.all] == ["cpu", "cpu"]
     assert services.diarizer is not None and services.diarizer._device == "cpu"
+
+
+def test_the_embedded_diarizer_gets_its_settings(tmp_path: Path) -> None:
+    from scribe.adapters.diarization.embedded import EmbeddedDiarizer
+
+    settings = Settings(
+        diarizer="embedded",
+        device="cpu",
+        cache_dir=tmp_path,
+        embedded_diarizer_precision="bfloat16",
+        embedded_diarizer_workers=3,
+    )
+    diarizer = build_services(settings).diarizer
+    assert isinstance(diarizer, EmbeddedDiarizer)
+    assert diarizer.settings.workers == 3
+    assert diarizer.settings.segmentation_precision == "bfloat16"
+    assert diarizer.settings.cache_dir == tmp_path
+    with pytest.raises(ValueError, match="embedded_diarizer_workers"):
+        Settings(embedded_diarizer_workers=0)

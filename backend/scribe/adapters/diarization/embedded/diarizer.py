@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from .clustering import ClusterSettings, cluster_local_speakers
 from .embeddings import EMBEDDING_SIZE, CamPlusPlusEncoder, FloatArray
 from .masks import MIN_FRAMES, local_frames, span_frames, speech_frames
 from .minor import MinorSettings, fold_minor_speakers
+from .pieces import run_pieces
 from .reconstruction import (
     LocalActivity,
     activations,
@@ -82,11 +82,10 @@ class EmbeddedSettings:
     identify_threshold: float = 0.7
     threads: int = 1
     batch_size: int = 16
-    feature_thread: bool = True
-    """Compute CAM++'s frame features on a second thread while segmentation runs on the
-    caller's (each needs only the audio, and each runs single-threaded): on two idle cores the
-    diarizer's wall time nearly halves, and beside ASR it takes idle time on either core. The
-    second thread inherits the caller's priority (``SCRIBE_DIARIZER_NICE``)."""
+    workers: int = 2
+    """Threads that run segmentation's window batches and CAM++'s feature blocks, taking the
+    next piece from one list (``pieces.py``); 1 runs them all on the caller's thread. The
+    helpers run at the caller's priority (``SCRIBE_DIARIZER_NICE``)."""
     onnxruntime: bool = True
     """Run CAM++ and segmentation after its filterbank in onnxruntime (``onnx_export.py``),
     exported at first use into ``cache_dir/onnx``; torch where that fails."""
@@ -99,6 +98,8 @@ class EmbeddedSettings:
     """Default: ``~/.cache/scribe`` (the service passes ``SCRIBE_CACHE_DIR``)."""
 
     def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
         if not 0 < self.step <= 10:
             raise ValueError("step must be in (0, 10] seconds")
         if not self.overlap_threshold >= 0:  # NaN too
@@ -120,9 +121,9 @@ class EmbeddedDiarizer:
 
     - **Segmentation**: pyannote segmentation-3.0 over 10 s windows every ``step`` seconds
       finds up to three local speakers per window, two at once where they overlap.
-    - **Embeddings**: CAM++ frame features once over the recording (on a second thread, while
-      segmentation runs), pooled over each local speaker's non-overlapped frames of each
-      window.
+    - **Embeddings**: CAM++ frame features once over the recording, pooled over each local
+      speaker's non-overlapped frames of each window. Segmentation's batches and CAM++'s
+      blocks run on ``workers`` threads.
     - **Clustering**: average-linkage clustering that keeps local speakers of one window apart
       (soft cannot-link), honouring :class:`SpeakerHints`; then every local speaker goes to its
       nearest centroid, one-to-one within a window.
@@ -312,30 +313,17 @@ class EmbeddedDiarizer:
         self, models: _Models, audio: Audio, cancel: CancelToken | None
     ) -> tuple[LocalActivity, torch.Tensor | None]:
         """Segmentation's local speakers and CAM++'s frame features (None where nobody
-        speaks), on two threads unless ``feature_thread`` is off."""
-        if not self.settings.feature_thread:
-            local = models.segmentation(audio.samples, cancel)
-            if not local.activity.any():
-                return local, None
-            features = models.encoder.features(audio.samples, cancel)
-        else:
-            # A thread per call, not a pool: a new thread takes its creator's nice value, so
-            # it runs at the diarizer thread's lower priority.
-            stop = cancel.child() if cancel is not None else CancelToken()
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize-features") as pool:
-                pending = pool.submit(models.encoder.features, audio.samples, stop)
-                try:
-                    local = models.segmentation(audio.samples, cancel)
-                except BaseException:
-                    stop.cancel()
-                    raise
-                if not local.activity.any():
-                    stop.cancel()
-                    return local, None
-                features = pending.result()
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        return local, features
+        speaks): both stages' pieces from one list, on ``workers`` threads."""
+        segmentation = models.segmentation.plan(audio.samples)
+        features = models.encoder.plan_features(audio.samples)
+        results = run_pieces(
+            [*segmentation.pieces, *features.pieces], self.settings.workers, cancel
+        )
+        cut = len(segmentation.pieces)
+        local = segmentation.finish(results[:cut])
+        if not local.activity.any():
+            return local, None
+        return local, features.finish(results[cut:])
 
     @staticmethod
     def _embed_local(models: _Models, features: torch.Tensor, local: LocalActivity) -> FloatArray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ import numpy.typing as npt
 from scribe.adapters.lazy import Lazy
 from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import ModelUnavailable
+
+from .pieces import Pieces
 
 if TYPE_CHECKING:
     import torch
@@ -175,37 +178,46 @@ class CamPlusPlusEncoder:
     def features(self, samples: FloatArray, cancel: CancelToken | None = None) -> torch.Tensor:
         """Frame features ``(frames, channels)`` of a recording, one frame every 20 ms.
 
-        The network up to its statistics pooling runs over consecutive blocks of
+        The fbank and the network up to its statistics pooling run over consecutive blocks of
         ``FEATURE_BLOCK_SECONDS`` (fbank mean-normalised per block, as per window in training;
         a short tail joins the block before it). ``cancel`` is checked before each block.
         """
+        return self.plan_features(samples).run(cancel)
+
+    def plan_features(self, samples: FloatArray) -> Pieces[torch.Tensor]:
+        """:meth:`features` as pieces, one per block, to run on any thread."""
         import torch
+
+        from .fbank import FRAME_LENGTH, FRAME_SHIFT, num_frames
 
         network = self._network.get()
         wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
-        fbank = network.fbank(wave)
-        total = int(fbank.shape[0])
+        total = num_frames(len(samples))
         block = round(FEATURE_BLOCK_SECONDS * 100)
         bounds = list(range(0, total, block))
         if len(bounds) > 1 and total - bounds[-1] < block // 2:
             bounds.pop()
-        outputs = []
-        with torch.inference_mode():
-            for index, begin in enumerate(bounds):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                end = bounds[index + 1] if index + 1 < len(bounds) else total
-                x = fbank[begin:end]
-                x = (x - x.mean(dim=0, keepdim=True))[None]
-                if self._onnx_trunk is not None:
-                    outputs.append(torch.from_numpy(self._onnx_trunk(x.numpy()))[0])
-                else:
-                    outputs.append(network.trunk(x)[0])
-        if not outputs:
-            return torch.zeros((0, 0))
-        # One row per frame: :meth:`pool` gathers rows, ten times faster than columns.
-        result: torch.Tensor = torch.cat(outputs, dim=1).T.contiguous()
-        return result
+        spans = list(zip(bounds, [*bounds[1:], total], strict=True))
+
+        def block_features(begin: int, end: int) -> torch.Tensor:
+            # Kaldi frames are cut per frame, so a block's samples give that block's frames.
+            first = begin * FRAME_SHIFT
+            x = network.fbank(wave[first : (end - 1) * FRAME_SHIFT + FRAME_LENGTH])
+            x = (x - x.mean(dim=0, keepdim=True))[None]
+            if self._onnx_trunk is not None:
+                return torch.from_numpy(self._onnx_trunk(x.numpy()))[0]
+            with torch.inference_mode():
+                out: torch.Tensor = network.trunk(x)[0]
+            return out
+
+        def finish(outputs: list[torch.Tensor]) -> torch.Tensor:
+            if not outputs:
+                return torch.zeros((0, 0))
+            # One row per frame: :meth:`pool` gathers rows, ten times faster than columns.
+            result: torch.Tensor = torch.cat(outputs, dim=1).T.contiguous()
+            return result
+
+        return Pieces([partial(block_features, a, b) for a, b in spans], finish)
 
     def pool(self, features: torch.Tensor, frames: Sequence[IntArray]) -> FloatArray:
         """One L2-normalised embedding per set of rows of :meth:`features` (statistics pooling,

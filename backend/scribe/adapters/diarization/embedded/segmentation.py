@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import ModelUnavailable
 
 from .onnx_export import OnnxModule, onnx_module
+from .pieces import Pieces
 from .reconstruction import (
     FrameGrid,
     LocalActivity,
@@ -116,6 +118,10 @@ class LocalSegmentation:
         Chunks start every ``step`` seconds; the last one ends at (or, zero-padded, past) the
         end of the audio. ``cancel`` is checked before each batch of chunks.
         """
+        return self.plan(samples).run(cancel)
+
+    def plan(self, samples: npt.NDArray[np.float32]) -> Pieces[LocalActivity]:
+        """:meth:`__call__` as pieces, one per batch of chunks, to run on any thread."""
         import torch
 
         window = round(self.chunk_duration * self.sample_rate)
@@ -128,28 +134,31 @@ class LocalSegmentation:
         if len(wave) < end:
             wave = torch.nn.functional.pad(wave, (0, end - len(wave)))
         shared = self.shared_front_end and self._can_share(hop)
-        scores: list[npt.NDArray[np.float32]] = []
-        with torch.inference_mode():
-            for first in range(0, len(starts), self.batch_size):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                batch = starts[first : first + self.batch_size]
+
+        def batch_scores(batch: list[int]) -> npt.NDArray[np.float32]:
+            with torch.inference_mode():
                 if shared:
                     logits = self._forward_shared(wave, batch, window)
                 else:
                     pieces = torch.stack([wave[start : start + window] for start in batch])
                     logits = self._model(pieces[:, None])
-                scores.append(logits.numpy())
-        log_probabilities = np.concatenate(scores)
-        activity = powerset_to_multilabel(log_probabilities, self._mapping)
-        return LocalActivity(
-            activity=activity.astype(np.float32),
-            chunk_starts=np.asarray(starts, dtype=np.float64) / self.sample_rate,
-            chunk_duration=self.chunk_duration,
-            grid=self.grid,
-            probabilities=softmax(log_probabilities),
-            classes=self._mapping,
-        )
+            scores: npt.NDArray[np.float32] = logits.numpy()
+            return scores
+
+        def finish(scores: list[npt.NDArray[np.float32]]) -> LocalActivity:
+            log_probabilities = np.concatenate(scores)
+            activity = powerset_to_multilabel(log_probabilities, self._mapping)
+            return LocalActivity(
+                activity=activity.astype(np.float32),
+                chunk_starts=np.asarray(starts, dtype=np.float64) / self.sample_rate,
+                chunk_duration=self.chunk_duration,
+                grid=self.grid,
+                probabilities=softmax(log_probabilities),
+                classes=self._mapping,
+            )
+
+        batches = [starts[i : i + self.batch_size] for i in range(0, len(starts), self.batch_size)]
+        return Pieces([partial(batch_scores, batch) for batch in batches], finish)
 
     def _can_share(self, hop: int) -> bool:
         """Whether the windows' first convolution can be read off one pass over the audio:
