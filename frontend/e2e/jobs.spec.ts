@@ -80,6 +80,10 @@ test('a dropped event stream is resumed with Last-Event-ID: partial segments, th
   // reconnects and resumes after the last event it saw.
   const seen: (string | null)[] = [];
   let cutAfter: string | null = null;
+  // The route holds the first response until the job has ended. On a slow machine that can take
+  // longer than the app's 35 s of silence before it gives a connection up, so the page's clock
+  // stands still meanwhile: the app then sees only the cut this test makes.
+  await page.clock.install();
   await page.route('**/v1/audio/jobs/*/events', async (route) => {
     seen.push(route.request().headers()['last-event-id'] ?? null);
     if (seen.length > 1) {
@@ -88,6 +92,8 @@ test('a dropped event stream is resumed with Last-Event-ID: partial segments, th
       await expect(page.getByRole('heading', { name: 'Transcribing jfk.flac' })).toBeVisible();
       return route.continue();
     }
+    // A second ahead: the page's clock runs on while its time comes back (pausing in its past fails).
+    await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1_000);
     const response = await route.fetch({ timeout: TRANSCRIBE_TIMEOUT });
     const blocks = (await response.text()).split('\n\n').filter((b) => b.includes('data:'));
     const first = blocks.findIndex((b) => b.includes('"transcript.text.segment"'));
@@ -96,6 +102,7 @@ test('a dropped event stream is resumed with Last-Event-ID: partial segments, th
     expect(kept.length).toBeLessThan(blocks.length);
     cutAfter = /^id: (\d+)$/m.exec(kept.at(-1)!)?.[1] ?? null;
     await route.fulfill({ status: 200, headers: { 'Content-Type': 'text/event-stream' }, body: kept.map((b) => `${b}\n\n`).join('') });
+    await page.clock.resume();
   });
   await openApp(page);
   await page.getByLabel(/drop a recording here/i).setInputFiles(path.join(EVAL, 'jfk.flac'));
