@@ -86,6 +86,6 @@ def parse_value(text: str) -> bool | int | float | str:
 
 
 def parse_settings(items: Sequence[str]) -> dict[str, bool | int | float | str]:
-    """``["step=2.0", "feature_thread=false"]`` -> keyword arguments for ``EmbeddedSettings``."""
+    """``["step=2.0", "workers=1"]`` -> keyword arguments for ``EmbeddedSettings``."""
     pairs = (item.split("=", 1) for item in items)
     return {name.strip(): parse_value(value.strip()) for name, value in pairs}

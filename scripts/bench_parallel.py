@@ -10,7 +10,7 @@
 "sequential" runs the same two calls one after the other. The ratio to hit on a GPU is
 parallel <= 1.15 x the slower of the two alone.
 
-    python scripts/bench_parallel.py --repeat 3 --set feature_thread=false
+    python scripts/bench_parallel.py --repeat 3 --set workers=1
 
 ``--set NAME=VALUE`` (embedded diarizer settings, repeatable) adds a variant diarizer: its
 "diarization alone" and "parallel" runs join each round, so the two are compared under the same
@@ -76,7 +76,7 @@ def main() -> int:
         default=[],
         metavar="NAME=VALUE",
         help="a variant of the embedded diarizer to run beside the configured one "
-        "(EmbeddedSettings fields, repeatable), e.g. feature_thread=false",
+        "(EmbeddedSettings fields, repeatable), e.g. workers=1",
     )
     args = parser.parse_args()
 
