@@ -314,16 +314,16 @@ class EmbeddedDiarizer:
     ) -> tuple[LocalActivity, torch.Tensor | None]:
         """Segmentation's local speakers and CAM++'s frame features (None where nobody
         speaks): both stages' pieces from one list, on ``workers`` threads."""
-        segmentation = models.segmentation.plan(audio.samples)
-        features = models.encoder.plan_features(audio.samples)
+        segmenting = models.segmentation.plan(audio.samples)
+        featurizing = models.encoder.plan_features(audio.samples)
         results = run_pieces(
-            [*segmentation.pieces, *features.pieces], self.settings.workers, cancel
+            [*segmenting.pieces, *featurizing.pieces], self.settings.workers, cancel
         )
-        cut = len(segmentation.pieces)
-        local = segmentation.finish(results[:cut])
+        cut = len(segmenting.pieces)
+        local = segmenting.finish(results[:cut])
         if not local.activity.any():
             return local, None
-        return local, features.finish(results[cut:])
+        return local, featurizing.finish(results[cut:])
 
     @staticmethod
     def _embed_local(models: _Models, features: torch.Tensor, local: LocalActivity) -> FloatArray:
@@ -335,13 +335,13 @@ class EmbeddedDiarizer:
             out[chunk, speaker] = vector
         return out
 
-    @staticmethod
-    def _reference(models: _Models, audio: Audio) -> FloatArray | None:
+    def _reference(self, models: _Models, audio: Audio) -> FloatArray | None:
         """CAM++ pooled over the speech the segmentation model hears in a reference clip."""
         if audio.duration < _MIN_AUDIO_SECONDS:
             return None
-        local = models.segmentation(audio.samples)
-        features = models.encoder.features(audio.samples)
+        local, features = self._segment_and_featurize(models, audio, None)
+        if features is None:
+            return None
         speech = speech_frames(local, int(features.shape[0]))
         if len(speech) < MIN_FRAMES:
             return None
