@@ -20,7 +20,8 @@ from scribe.adapters.diarization.embedded import (
     segmentation,
 )
 from scribe.adapters.diarization.embedded import diarizer as diarizer_module
-from scribe.domain.audio import Audio
+from scribe.adapters.diarization.embedded import heard as heard_module
+from scribe.domain.audio import SAMPLE_RATE, Audio
 from scribe.domain.errors import Cancelled, InvalidAudio, ModelUnavailable
 from scribe.domain.options import KnownSpeaker, SpeakerHints
 from scribe.domain.transcript import Diarization, SpeakerTurn
@@ -502,6 +503,38 @@ def test_the_helper_threads_run_at_the_callers_priority(
     assert found == [sample_diarization]
     assert {name.split("_")[0] for name, _ in calls} == {"caller", "diarize-worker"}
     assert {nice for _, nice in calls} == {min(19, base + 7)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_camplusplus_skips_blocks_segmentation_heard_as_silent(
+    diarizer: EmbeddedDiarizer, sample: Audio, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 s of silence inside the call: the blocks it holds get no CAM++ features, and the
+    diarization is the one computed without skipping."""
+    skipped: list[tuple[float, float]] = []
+    real = heard_module.HeardSpeech.silent
+
+    def silent(self: heard_module.HeardSpeech, begin: float, end: float) -> bool:
+        found = real(self, begin, end)
+        if found:
+            skipped.append((begin, end))
+        return found
+
+    monkeypatch.setattr(heard_module.HeardSpeech, "silent", silent)
+    cut = 15 * SAMPLE_RATE
+    gap = np.zeros(40 * SAMPLE_RATE, dtype=np.float32)
+    audio = Audio(np.concatenate([sample.samples[:cut], gap, sample.samples[cut:]]))
+    settings = replace(diarizer.settings, workers=workers)
+    found = EmbeddedDiarizer(settings).diarize(audio, SpeakerHints())
+    assert skipped and all(begin >= 15.0 and end <= 55.0 for begin, end in skipped)
+    if workers == 1:  # each block runs after the batches it waits for
+        assert len(skipped) == 3  # 20-30, 30-40 and 40-50 s
+    skipped.clear()
+    everything = EmbeddedDiarizer(replace(settings, skip_silence=False))
+    assert everything.diarize(audio, SpeakerHints()) == found
+    assert not skipped
+    assert len(found.speakers) == 2
 
 
 def test_workers_must_be_at_least_one() -> None:

@@ -19,6 +19,7 @@ from scribe.domain.transcript import Diarization, SpeakerTurn
 
 from .clustering import ClusterSettings, cluster_local_speakers
 from .embeddings import EMBEDDING_SIZE, CamPlusPlusEncoder, FloatArray
+from .heard import HeardSpeech, interleave
 from .masks import MIN_FRAMES, local_frames, span_frames, speech_frames
 from .minor import MinorSettings, fold_minor_speakers
 from .pieces import run_pieces
@@ -86,6 +87,9 @@ class EmbeddedSettings:
     """Threads that run segmentation's window batches and CAM++'s feature blocks, taking the
     next piece from one list (``pieces.py``); 1 runs them all on the caller's thread. The
     helpers run at the caller's priority (``SCRIBE_DIARIZER_NICE``)."""
+    skip_silence: bool = True
+    """Skip CAM++'s features over 10 s blocks where segmentation has already heard nobody
+    (``heard.py``): the same diarization, less CPU on silence, music or hold tones."""
     onnxruntime: bool = True
     """Run CAM++ and segmentation after its filterbank in onnxruntime (``onnx_export.py``),
     exported at first use into ``cache_dir/onnx``; torch where that fails."""
@@ -313,13 +317,25 @@ class EmbeddedDiarizer:
         self, models: _Models, audio: Audio, cancel: CancelToken | None
     ) -> tuple[LocalActivity, torch.Tensor | None]:
         """Segmentation's local speakers and CAM++'s frame features (None where nobody
-        speaks): both stages' pieces from one list, on ``workers`` threads."""
-        segmenting = models.segmentation.plan(audio.samples)
-        featurizing = models.encoder.plan_features(audio.samples)
-        results = run_pieces(
-            [*segmenting.pieces, *featurizing.pieces], self.settings.workers, cancel
-        )
+        speaks): both stages' pieces from one list, on ``workers`` threads. Each CAM++ block
+        follows the segmentation batches that read its audio, and is skipped where they have
+        finished and heard nobody (``heard.py``)."""
+        heard: HeardSpeech | None = None
+        if self.settings.skip_silence:
+            heard = HeardSpeech(models.segmentation.batch_spans(len(audio.samples)))
+        segmenting = models.segmentation.plan(audio.samples, heard.record if heard else None)
+        featurizing = models.encoder.plan_features(audio.samples, heard.silent if heard else None)
+        pieces = [*segmenting.pieces, *featurizing.pieces]
         cut = len(segmenting.pieces)
+        order = (
+            interleave(cut, [end for _, end in featurizing.spans], heard)
+            if heard
+            else list(range(len(pieces)))
+        )
+        done = run_pieces([pieces[i] for i in order], self.settings.workers, cancel)
+        results: list[Any] = [None] * len(pieces)
+        for i, result in zip(order, done, strict=True):
+            results[i] = result
         local = segmenting.finish(results[:cut])
         if not local.activity.any():
             return local, None

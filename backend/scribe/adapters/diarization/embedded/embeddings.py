@@ -6,7 +6,7 @@ mean-normalised per window, to a 192-dim embedding; cosine similarity compares v
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -36,6 +36,8 @@ FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 #: :meth:`CamPlusPlusEncoder.features` normalises and runs the network in blocks this long.
 FEATURE_BLOCK_SECONDS = 10.0
+#: Channels of CAM++'s frame features (its trunk's output, before statistics pooling).
+FEATURE_CHANNELS = 512
 
 
 def bundled_campplus_path() -> Path:
@@ -184,11 +186,15 @@ class CamPlusPlusEncoder:
         """
         return self.plan_features(samples).run(cancel)
 
-    def plan_features(self, samples: FloatArray) -> Pieces[torch.Tensor]:
-        """:meth:`features` as pieces, one per block, to run on any thread."""
+    def plan_features(
+        self, samples: FloatArray, skip: Callable[[float, float], bool] | None = None
+    ) -> Pieces[torch.Tensor]:
+        """:meth:`features` as pieces, one per block, to run on any thread, with the stretch
+        of audio each block reads. A block for whose stretch ``skip(begin, end)`` (seconds)
+        says True when its piece runs gets zeros: for audio that is never pooled."""
         import torch
 
-        from .fbank import FRAME_LENGTH, FRAME_SHIFT, num_frames
+        from .fbank import FRAME_LENGTH, FRAME_SHIFT, SAMPLE_RATE, num_frames
 
         network = self._network.get()
         wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
@@ -199,7 +205,15 @@ class CamPlusPlusEncoder:
             bounds.pop()
         spans = list(zip(bounds, [*bounds[1:], total], strict=True))
 
+        def reads(begin: int, end: int) -> tuple[float, float]:
+            return begin * FRAME_SHIFT / SAMPLE_RATE, (
+                (end - 1) * FRAME_SHIFT + FRAME_LENGTH
+            ) / SAMPLE_RATE
+
         def block_features(begin: int, end: int) -> torch.Tensor:
+            if skip is not None and skip(*reads(begin, end)):
+                # the trunk's first layer has stride 2: ceil(frames / 2) outputs
+                return torch.zeros((FEATURE_CHANNELS, (end - begin + 1) // 2))
             # Kaldi frames are cut per frame, so a block's samples give that block's frames.
             first = begin * FRAME_SHIFT
             x = network.fbank(wave[first : (end - 1) * FRAME_SHIFT + FRAME_LENGTH])
@@ -217,7 +231,11 @@ class CamPlusPlusEncoder:
             result: torch.Tensor = torch.cat(outputs, dim=1).T.contiguous()
             return result
 
-        return Pieces([partial(block_features, a, b) for a, b in spans], finish)
+        return Pieces(
+            [partial(block_features, a, b) for a, b in spans],
+            finish,
+            [reads(a, b) for a, b in spans],
+        )
 
     def pool(self, features: torch.Tensor, frames: Sequence[IntArray]) -> FloatArray:
         """One L2-normalised embedding per set of rows of :meth:`features` (statistics pooling,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,22 +121,26 @@ class LocalSegmentation:
         """
         return self.plan(samples).run(cancel)
 
-    def plan(self, samples: npt.NDArray[np.float32]) -> Pieces[LocalActivity]:
-        """:meth:`__call__` as pieces, one per batch of chunks, to run on any thread."""
+    def plan(
+        self,
+        samples: npt.NDArray[np.float32],
+        on_speech: Callable[[int, npt.NDArray[np.float64]], None] | None = None,
+    ) -> Pieces[LocalActivity]:
+        """:meth:`__call__` as pieces, one per batch of chunks, to run on any thread, with the
+        stretch of audio each batch reads. ``on_speech`` is called as each batch finishes,
+        with its index and the times (seconds) of its frames where someone talks."""
         import torch
 
         window = round(self.chunk_duration * self.sample_rate)
         hop = round(self.step * self.sample_rate)
-        starts = list(range(0, max(len(samples) - window, 0) + 1, hop))
-        if len(samples) > window and starts[-1] + window < len(samples):
-            starts.append(starts[-1] + hop)
+        starts = self._starts(len(samples))
         wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
         end = starts[-1] + window
         if len(wave) < end:
             wave = torch.nn.functional.pad(wave, (0, end - len(wave)))
         shared = self.shared_front_end and self._can_share(hop)
 
-        def batch_scores(batch: list[int]) -> npt.NDArray[np.float32]:
+        def batch_scores(number: int, batch: list[int]) -> npt.NDArray[np.float32]:
             with torch.inference_mode():
                 if shared:
                     logits = self._forward_shared(wave, batch, window)
@@ -143,6 +148,10 @@ class LocalSegmentation:
                     pieces = torch.stack([wave[start : start + window] for start in batch])
                     logits = self._model(pieces[:, None])
             scores: npt.NDArray[np.float32] = logits.numpy()
+            if on_speech is not None:
+                window_index, frame = np.nonzero(self._mapping[scores.argmax(axis=-1)].any(-1))
+                first = np.asarray(batch, dtype=np.float64)[window_index] / self.sample_rate
+                on_speech(number, first + self.grid.middle(frame))
             return scores
 
         def finish(scores: list[npt.NDArray[np.float32]]) -> LocalActivity:
@@ -157,8 +166,32 @@ class LocalSegmentation:
                 classes=self._mapping,
             )
 
-        batches = [starts[i : i + self.batch_size] for i in range(0, len(starts), self.batch_size)]
-        return Pieces([partial(batch_scores, batch) for batch in batches], finish)
+        batches = self._batches(starts)
+        return Pieces(
+            [partial(batch_scores, i, batch) for i, batch in enumerate(batches)],
+            finish,
+            self.batch_spans(len(samples)),
+        )
+
+    def batch_spans(self, num_samples: int) -> list[tuple[float, float]]:
+        """The stretch of audio (seconds) each of :meth:`plan`'s batches reads."""
+        window = round(self.chunk_duration * self.sample_rate)
+        return [
+            (batch[0] / self.sample_rate, (batch[-1] + window) / self.sample_rate)
+            for batch in self._batches(self._starts(num_samples))
+        ]
+
+    def _starts(self, num_samples: int) -> list[int]:
+        """Each chunk's first sample: every ``step``, the last one ending at or past the end."""
+        window = round(self.chunk_duration * self.sample_rate)
+        hop = round(self.step * self.sample_rate)
+        starts = list(range(0, max(num_samples - window, 0) + 1, hop))
+        if num_samples > window and starts[-1] + window < num_samples:
+            starts.append(starts[-1] + hop)
+        return starts
+
+    def _batches(self, starts: list[int]) -> list[list[int]]:
+        return [starts[i : i + self.batch_size] for i in range(0, len(starts), self.batch_size)]
 
     def _can_share(self, hop: int) -> bool:
         """Whether the windows' first convolution can be read off one pass over the audio:
