@@ -27,6 +27,8 @@ def _niceness_after(setup: object) -> tuple[int, int]:
 
 def test_the_calling_thread_alone_is_lowered() -> None:
     base = os.getpriority(os.PRIO_PROCESS, 0)
+    if base > 14:
+        pytest.skip(f"the tests run at nice {base}: no room to lower a thread by 5 and see it")
     lowered, main = _niceness_after(lower_thread_priority(5))
     assert lowered == min(19, base + 5)
     assert main == base
