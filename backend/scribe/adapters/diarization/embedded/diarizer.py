@@ -125,9 +125,10 @@ class EmbeddedDiarizer:
 
     - **Segmentation**: pyannote segmentation-3.0 over 10 s windows every ``step`` seconds
       finds up to three local speakers per window, two at once where they overlap.
-    - **Embeddings**: CAM++ frame features once over the recording, pooled over each local
-      speaker's non-overlapped frames of each window. Segmentation's batches and CAM++'s
-      blocks run on ``workers`` threads.
+    - **Embeddings**: CAM++ frame features once over the recording (but for the 10 s blocks
+      segmentation has already heard as silent), pooled over each local speaker's
+      non-overlapped frames of each window. Segmentation's batches and CAM++'s blocks run on
+      ``workers`` threads.
     - **Clustering**: average-linkage clustering that keeps local speakers of one window apart
       (soft cannot-link), honouring :class:`SpeakerHints`; then every local speaker goes to its
       nearest centroid, one-to-one within a window.
