@@ -89,7 +89,7 @@ class EmbeddedSettings:
     helpers run at the caller's priority (``SCRIBE_DIARIZER_NICE``)."""
     skip_silence: bool = True
     """Skip CAM++'s features over 10 s blocks where segmentation has already heard nobody
-    (``heard.py``): the same diarization, less CPU on silence, music or hold tones."""
+    (``heard.py``): the same diarization, less CPU where nobody talks."""
     onnxruntime: bool = True
     """Run CAM++ and segmentation after its filterbank in onnxruntime (``onnx_export.py``),
     exported at first use into ``cache_dir/onnx``; torch where that fails."""

@@ -1,8 +1,8 @@
 """Where segmentation has heard someone so far: CAM++ skips the blocks nobody talks in.
 
 CAM++'s features are pooled only over frames where segmentation finds a speaker. Its 10 s
-blocks run beside segmentation's batches (``pieces.py``), so a block of silence, music or hold
-tone is skipped when every segmentation window that reads it, with ``margin`` either side, has
+blocks run beside segmentation's batches (``pieces.py``), so a block of silence or noise is
+skipped when every segmentation window that reads it, with ``margin`` either side, has
 already finished and found no one there. A block not yet known to be silent is computed, so
 skipping never changes the diarization: every pooled feature frame lies within a frame or two
 of one where a window heard a speaker. A recording of silence then costs segmentation alone.
