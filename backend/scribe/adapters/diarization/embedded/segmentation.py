@@ -134,18 +134,21 @@ class LocalSegmentation:
         window = round(self.chunk_duration * self.sample_rate)
         hop = round(self.step * self.sample_rate)
         starts = self._starts(len(samples))
-        wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
-        end = starts[-1] + window
-        if len(wave) < end:
-            wave = torch.nn.functional.pad(wave, (0, end - len(wave)))
+        audio = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
         shared = self.shared_front_end and self._can_share(hop)
 
         def batch_scores(number: int, batch: list[int]) -> npt.NDArray[np.float32]:
+            # Each batch reads its own stretch; the last, which may run past the end, gets a
+            # zero-padded copy of its stretch alone (not of the whole recording).
+            wave = audio[batch[0] : batch[-1] + window]
+            if len(wave) < batch[-1] + window - batch[0]:
+                wave = torch.nn.functional.pad(wave, (0, batch[-1] + window - batch[0] - len(wave)))
+            relative = [start - batch[0] for start in batch]
             with torch.inference_mode():
                 if shared:
-                    logits = self._forward_shared(wave, batch, window)
+                    logits = self._forward_shared(wave, relative, window)
                 else:
-                    pieces = torch.stack([wave[start : start + window] for start in batch])
+                    pieces = torch.stack([wave[start : start + window] for start in relative])
                     logits = self._model(pieces[:, None])
             scores: npt.NDArray[np.float32] = logits.numpy()
             if on_speech is not None:
