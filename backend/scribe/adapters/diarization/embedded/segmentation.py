@@ -140,9 +140,10 @@ class LocalSegmentation:
         def batch_scores(number: int, batch: list[int]) -> npt.NDArray[np.float32]:
             # Each batch reads its own stretch; the last, which may run past the end, gets a
             # zero-padded copy of its stretch alone (not of the whole recording).
-            wave = audio[batch[0] : batch[-1] + window]
-            if len(wave) < batch[-1] + window - batch[0]:
-                wave = torch.nn.functional.pad(wave, (0, batch[-1] + window - batch[0] - len(wave)))
+            length = batch[-1] + window - batch[0]
+            wave = audio[batch[0] : batch[0] + length]
+            if len(wave) < length:
+                wave = torch.nn.functional.pad(wave, (0, length - len(wave)))
             relative = [start - batch[0] for start in batch]
             with torch.inference_mode():
                 if shared:
