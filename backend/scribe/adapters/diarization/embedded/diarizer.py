@@ -321,15 +321,16 @@ class EmbeddedDiarizer:
         speaks): both stages' pieces from one list, on ``workers`` threads. Each CAM++ block
         follows the segmentation batches that read its audio, and is skipped where they have
         finished and heard nobody (``heard.py``)."""
+        n = len(audio.samples)
         heard: HeardSpeech | None = None
         if self.settings.skip_silence:
-            heard = HeardSpeech(models.segmentation.batch_spans(len(audio.samples)))
+            heard = HeardSpeech(models.segmentation.batch_spans(n))
         segmenting = models.segmentation.plan(audio.samples, heard.record if heard else None)
         featurizing = models.encoder.plan_features(audio.samples, heard.silent if heard else None)
         pieces = [*segmenting.pieces, *featurizing.pieces]
         cut = len(segmenting.pieces)
         order = (
-            interleave(cut, [end for _, end in featurizing.spans], heard)
+            interleave(cut, [end for _, end in models.encoder.block_spans(n)], heard)
             if heard
             else list(range(len(pieces)))
         )

@@ -19,6 +19,7 @@ from scribe.adapters.lazy import Lazy
 from scribe.domain.cancellation import CancelToken
 from scribe.domain.errors import ModelUnavailable
 
+from .fbank import FRAME_LENGTH, FRAME_SHIFT, SAMPLE_RATE, num_frames
 from .pieces import Pieces
 
 if TYPE_CHECKING:
@@ -189,26 +190,14 @@ class CamPlusPlusEncoder:
     def plan_features(
         self, samples: FloatArray, skip: Callable[[float, float], bool] | None = None
     ) -> Pieces[torch.Tensor]:
-        """:meth:`features` as pieces, one per block, to run on any thread, with the stretch
-        of audio each block reads. A block for whose stretch ``skip(begin, end)`` (seconds)
-        says True when its piece runs gets zeros: for audio that is never pooled."""
+        """:meth:`features` as pieces, one per block (:meth:`block_spans`), to run on any
+        thread. A block for whose stretch ``skip(begin, end)`` (seconds) says True when its
+        piece runs gets zeros: for audio that is never pooled."""
         import torch
-
-        from .fbank import FRAME_LENGTH, FRAME_SHIFT, SAMPLE_RATE, num_frames
 
         network = self._network.get()
         wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
-        total = num_frames(len(samples))
-        block = round(FEATURE_BLOCK_SECONDS * 100)
-        bounds = list(range(0, total, block))
-        if len(bounds) > 1 and total - bounds[-1] < block // 2:
-            bounds.pop()
-        spans = list(zip(bounds, [*bounds[1:], total], strict=True))
-
-        def reads(begin: int, end: int) -> tuple[float, float]:
-            return begin * FRAME_SHIFT / SAMPLE_RATE, (
-                (end - 1) * FRAME_SHIFT + FRAME_LENGTH
-            ) / SAMPLE_RATE
+        spans = _blocks(len(samples))
 
         # One row per frame (:meth:`pool` gathers rows, ten times faster than columns), all
         # blocks in one tensor that each piece writes its rows into: an hour of features is
@@ -219,7 +208,7 @@ class CamPlusPlusEncoder:
 
         def block_features(begin: int, end: int, first_row: int, count: int) -> None:
             target = features[first_row : first_row + count]
-            if skip is not None and skip(*reads(begin, end)):
+            if skip is not None and skip(*_block_seconds(begin, end)):
                 target.zero_()
                 return
             # Kaldi frames are cut per frame, so a block's samples give that block's frames.
@@ -244,8 +233,12 @@ class CamPlusPlusEncoder:
                 for (a, b), first_row, count in zip(spans, firsts, rows, strict=True)
             ],
             finish,
-            [reads(a, b) for a, b in spans],
         )
+
+    @staticmethod
+    def block_spans(num_samples: int) -> list[tuple[float, float]]:
+        """The stretch of audio (seconds) each of :meth:`plan_features`'s blocks reads."""
+        return [_block_seconds(begin, end) for begin, end in _blocks(num_samples)]
 
     def pool(self, features: torch.Tensor, frames: Sequence[IntArray]) -> FloatArray:
         """One L2-normalised embedding per set of rows of :meth:`features` (statistics pooling,
@@ -270,6 +263,22 @@ class CamPlusPlusEncoder:
             vectors = vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-8)
         out[usable] = vectors.numpy().astype(np.float32)
         return out
+
+
+def _blocks(num_samples: int) -> list[tuple[int, int]]:
+    """The fbank frames ``[begin, end)`` of each block of :meth:`CamPlusPlusEncoder.features`:
+    ``FEATURE_BLOCK_SECONDS`` each, a short tail joining the block before it."""
+    total = num_frames(num_samples)
+    block = round(FEATURE_BLOCK_SECONDS * 100)
+    bounds = list(range(0, total, block))
+    if len(bounds) > 1 and total - bounds[-1] < block // 2:
+        bounds.pop()
+    return list(zip(bounds, [*bounds[1:], total], strict=True))
+
+
+def _block_seconds(begin: int, end: int) -> tuple[float, float]:
+    """The stretch of audio (seconds) that fbank frames ``[begin, end)`` read."""
+    return begin * FRAME_SHIFT / SAMPLE_RATE, ((end - 1) * FRAME_SHIFT + FRAME_LENGTH) / SAMPLE_RATE
 
 
 def _forward(network: _Network, batch: torch.Tensor) -> FloatArray:

@@ -26,8 +26,6 @@ class Pieces(Generic[Result]):
 
     pieces: Sequence[Callable[[], Any]]
     finish: Callable[[list[Any]], Result]
-    spans: Sequence[tuple[float, float]] = ()
-    """The stretch of audio (seconds) each piece reads, where the stage says."""
 
     def run(self, cancel: CancelToken | None = None) -> Result:
         """The stage's result, its pieces run in turn on this thread."""

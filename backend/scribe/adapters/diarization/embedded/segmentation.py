@@ -126,12 +126,12 @@ class LocalSegmentation:
         samples: npt.NDArray[np.float32],
         on_speech: Callable[[int, npt.NDArray[np.float64]], None] | None = None,
     ) -> Pieces[LocalActivity]:
-        """:meth:`__call__` as pieces, one per batch of chunks, to run on any thread, with the
-        stretch of audio each batch reads. ``on_speech`` is called as each batch finishes,
-        with its index and the times (seconds) of its frames where someone talks."""
+        """:meth:`__call__` as pieces, one per batch of chunks (:meth:`batch_spans`), to run on
+        any thread. ``on_speech`` is called as each batch finishes, with its index and the
+        times (seconds) of its frames where someone talks."""
         import torch
 
-        window = round(self.chunk_duration * self.sample_rate)
+        window = self._window
         hop = round(self.step * self.sample_rate)
         starts = self._starts(len(samples))
         audio = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
@@ -171,15 +171,11 @@ class LocalSegmentation:
             )
 
         batches = self._batches(starts)
-        return Pieces(
-            [partial(batch_scores, i, batch) for i, batch in enumerate(batches)],
-            finish,
-            self.batch_spans(len(samples)),
-        )
+        return Pieces([partial(batch_scores, i, batch) for i, batch in enumerate(batches)], finish)
 
     def batch_spans(self, num_samples: int) -> list[tuple[float, float]]:
         """The stretch of audio (seconds) each of :meth:`plan`'s batches reads."""
-        window = round(self.chunk_duration * self.sample_rate)
+        window = self._window
         return [
             (batch[0] / self.sample_rate, (batch[-1] + window) / self.sample_rate)
             for batch in self._batches(self._starts(num_samples))
@@ -187,12 +183,17 @@ class LocalSegmentation:
 
     def _starts(self, num_samples: int) -> list[int]:
         """Each chunk's first sample: every ``step``, the last one ending at or past the end."""
-        window = round(self.chunk_duration * self.sample_rate)
+        window = self._window
         hop = round(self.step * self.sample_rate)
         starts = list(range(0, max(num_samples - window, 0) + 1, hop))
         if num_samples > window and starts[-1] + window < num_samples:
             starts.append(starts[-1] + hop)
         return starts
+
+    @property
+    def _window(self) -> int:
+        """Samples in one chunk."""
+        return round(self.chunk_duration * self.sample_rate)
 
     def _batches(self, starts: list[int]) -> list[list[int]]:
         return [starts[i : i + self.batch_size] for i in range(0, len(starts), self.batch_size)]
