@@ -724,6 +724,7 @@ def build_services(
     # A worker runs as many jobs at once as its Celery threads take.
     worker = settings.job_queue == "celery" and role == "worker"
     slots = settings.worker_concurrency if worker else job_slots(settings, device)
+    from scribe.adapters.freed_memory import release_freed_memory
     from scribe.adapters.thread_priority import lower_thread_priority
 
     transcribe = TranscribeAudio(
@@ -736,6 +737,7 @@ def build_services(
         post_processors=post_processors,
         max_concurrent=slots,
         diarizer_thread_setup=lower_thread_priority(settings.diarizer_nice),
+        after_run=release_freed_memory if settings.release_memory else None,
     )
     webhooks: WebhookSender
     webhook_secret: SigningSecret | None = None

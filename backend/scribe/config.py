@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         description="Jobs (every request is one) run at once; the rest wait in the queue. 0: one "
         "per GPU, or on the CPU as many as its cores allow with SCRIBE_WHISPER_CPU_THREADS each.",
     )
+    release_memory: bool = Field(
+        True,
+        description="After each transcription, hand the memory it freed back to the operating "
+        "system (glibc's `malloc_trim`, a few milliseconds): without it a process that has "
+        "transcribed an hour-long recording stays 0.3-0.8 GB larger while idle. No effect "
+        "where the C library is not glibc.",
+    )
     job_queue_size: int = Field(
         64,
         ge=1,

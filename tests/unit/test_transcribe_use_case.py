@@ -355,3 +355,40 @@ def test_the_diarizer_thread_is_set_up_before_it_diarizes() -> None:
     (first, thread), (second, same_thread) = calls
     assert (first, second) == ("setup", "diarize")
     assert thread == same_thread != threading.get_ident()
+
+
+def test_after_run_follows_every_run_once_its_slot_is_free() -> None:
+    """The composition root hands freed memory back to the system there."""
+    seen: list[bool] = []
+    use_case: TranscribeAudio
+
+    def after_run() -> None:
+        # The slot is free again: another run could start now.
+        free = use_case._slots.acquire(blocking=False)
+        if free:
+            use_case._slots.release()
+        seen.append(free)
+
+    use_case = _use_case(FakeAsr(), FakeDiarizer(), after_run=after_run)
+    _run(use_case)
+    assert seen == [True]
+
+    class Failing(FakeAsr):
+        def transcribe(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+            raise RuntimeError("engine crashed")
+
+    failing = _use_case(Failing(), after_run=after_run)
+    with pytest.raises(RuntimeError, match="engine crashed"):
+        _run(failing, TranscriptionOptions(diarize=False))
+    assert seen == [True, True]
+
+
+def test_a_run_cancelled_before_its_slot_leaves_nothing_to_release() -> None:
+    calls: list[str] = []
+    use_case = _use_case(FakeAsr(), after_run=lambda: calls.append("after"))
+    audio = use_case.decode(io.BytesIO(wav_bytes(4)))
+    token = CancelToken()
+    token.cancel("gone")
+    with pytest.raises(Cancelled):
+        use_case.transcribe(audio, TranscriptionOptions(diarize=False), cancel=token)
+    assert calls == []

@@ -118,12 +118,16 @@ class TranscribeAudio:
         post_processors: Sequence[PostProcessor] = (),
         max_concurrent: int = 1,
         diarizer_thread_setup: Callable[[], None] | None = None,
+        after_run: Callable[[], object] | None = None,
     ) -> None:
         """``diarizer_thread_setup`` runs first on each run's diarizer thread: the composition
         root lowers that thread's CPU priority there, so that ASR, the slower stage, keeps the
-        cores and diarization takes the time ASR leaves idle."""
+        cores and diarization takes the time ASR leaves idle. ``after_run`` runs once each run
+        has ended and given up its slot, however it ended: the composition root hands the
+        memory the run freed back to the system there."""
         self._decoder = decoder
         self._diarizer_thread_setup = diarizer_thread_setup
+        self._after_run = after_run
         self._engines = engines
         self._diarizer = diarizer
         self._post_processors = tuple(post_processors)
@@ -162,6 +166,8 @@ class TranscribeAudio:
                 return self._run(audio, options, engine, sink, token)
             finally:
                 self._slots.release()
+                if self._after_run is not None:
+                    self._after_run()
         except Cancelled as exc:
             log.info("transcription cancelled: %s", exc.message)
             raise
