@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         True,
         description="After each transcription, hand the memory it freed back to the operating "
         "system (glibc's `malloc_trim`, a few milliseconds): without it a process that has "
-        "transcribed an hour-long recording stays 0.3-0.8 GB larger while idle. No effect "
+        "transcribed an hour-long recording stays about 1.4 GB larger while idle. No effect "
         "where the C library is not glibc.",
     )
     job_queue_size: int = Field(
