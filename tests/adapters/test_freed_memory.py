@@ -15,12 +15,12 @@ pytestmark = pytest.mark.skipif(
 # but every 50th, so that the heap cannot shrink from its top, and prints the resident memory
 # before and after one release.
 _CHILD = """
-import sys
+import os
 from scribe.adapters.freed_memory import release_freed_memory
 
 def resident_mb():
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096 / 1e6
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 held = [bytes(1000) for _ in range(300_000)]
 kept = held[::50]

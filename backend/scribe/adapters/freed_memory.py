@@ -3,7 +3,8 @@
 A long transcription allocates and frees gigabytes in many threads (CAM++'s features, the
 segmentation scores, Whisper's buffers). glibc keeps much of what was freed inside its per-thread
 arenas for reuse, so after a one-hour recording an idle service held 2.9 GB instead of 1.5
-(``research/memory.md``); ``malloc_trim(0)`` gives those pages back in a few milliseconds. Elsewhere (musl, macOS, Windows) there is nothing to call.
+(``research/memory.md``); ``malloc_trim(0)`` gives those pages back in a few milliseconds.
+Elsewhere (musl, macOS, Windows) there is nothing to call.
 """
 
 from __future__ import annotations
