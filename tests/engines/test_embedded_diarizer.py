@@ -396,9 +396,51 @@ def test_bfloat16_segmentation_keeps_the_call_right(eval_dir: Path, sample: Audi
     assert diarization_error_rate(reference, found.turns, uem=whole, collar=0.0).der <= 0.10
 
 
+@pytest.mark.slow
+def test_int8_segmentation_keeps_the_call_right(
+    eval_dir: Path, sample: Audio, sample_diarization: Diarization, tmp_path: Path
+) -> None:
+    """int8 LSTM weights (onnxruntime, quantised once into the cache beside the float export)
+    change a few frames' decisions, not the call's speakers or its error rates' bounds."""
+    pytest.importorskip("pyannote.metrics")
+    from scribe.evaluation import diarization_error_rate, read_rttm
+
+    fast = EmbeddedDiarizer(EmbeddedSettings(segmentation_precision="int8", cache_dir=tmp_path))
+    found = fast.diarize(sample, SpeakerHints())
+    assert fast.describe()["dtype"] == "int8+float32"
+    names = sorted(p.name.split("-torch")[0] for p in (tmp_path / "onnx").iterdir())
+    assert [n.rsplit("-", 1)[0] for n in names] == [
+        "campplus-trunk",
+        "segmentation-3.0-tail",
+        "segmentation-3.0-tail-int8",
+    ]
+    assert found.speakers == ("SPEAKER_00", "SPEAKER_01")
+    assert found.turns != sample_diarization.turns  # the quantised network really ran
+    reference = read_rttm(eval_dir / "pyannote_sample.rttm")
+    whole = [(0.0, sample.duration)]
+    assert diarization_error_rate(reference, found.turns, uem=whole).der <= 0.03
+    assert diarization_error_rate(reference, found.turns, uem=whole, collar=0.0).der <= 0.10
+
+
+@pytest.mark.slow
+def test_int8_that_strays_too_far_keeps_float32(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scribe.adapters.diarization.embedded import onnx_export
+    from scribe.adapters.diarization.embedded.segmentation import LocalSegmentation
+
+    monkeypatch.setattr(onnx_export, "INT8_TOLERANCE", 0.0)
+    segmentation = LocalSegmentation.load()
+    assert segmentation.use_onnxruntime(tmp_path, int8=True)
+    assert not segmentation.int8  # the float32 export runs instead
+    assert segmentation._onnx_tail is not None
+
+
 def test_an_unknown_segmentation_precision_is_refused() -> None:
     with pytest.raises(ValueError, match="segmentation_precision"):
         EmbeddedSettings(segmentation_precision="float16")
+    with pytest.raises(ValueError, match="onnxruntime"):
+        EmbeddedSettings(segmentation_precision="int8", onnxruntime=False)
 
 
 def test_a_network_that_cannot_be_exported_keeps_torch(tmp_path: Path) -> None:
