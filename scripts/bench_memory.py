@@ -3,6 +3,7 @@
 
     flock /tmp/scribe-bench.lock python scripts/bench_memory.py               # 30 min, 3 jobs
     python scripts/bench_memory.py --minutes 60 --jobs 2 --out research/x.md
+    python scripts/bench_memory.py --minutes 60 --jobs 1 --no-diarize        # ASR's share
 
 Each variant runs in a fresh process (``SCRIBE_RELEASE_MEMORY=true`` and ``false``): the
 configured engines are loaded and warmed up, one joined two-speaker recording is decoded, and
@@ -39,7 +40,7 @@ def memory() -> dict[str, float]:
     return {"rss": fields["VmRSS"], "peak": fields["VmHWM"]}
 
 
-def child(minutes: float, jobs: int, eval_dir: Path) -> None:
+def child(minutes: float, jobs: int, eval_dir: Path, diarize: bool) -> None:
     """One variant (the environment says which): JSON lines on stdout."""
     from scribe.bootstrap import build_services
     from scribe.domain.options import TranscriptionOptions
@@ -47,7 +48,7 @@ def child(minutes: float, jobs: int, eval_dir: Path) -> None:
     services = build_services()
     services.warm_up.run()
     services.warm_up.require_ready()
-    options = TranscriptionOptions(diarize=True, word_timestamps=True)
+    options = TranscriptionOptions(diarize=diarize, word_timestamps=True)
     services.transcribe.transcribe(joined(eval_dir, TWO_SPEAKER_CLIPS, 20), options)
     audio = joined(eval_dir, TWO_SPEAKER_CLIPS, minutes * 60)
     print(json.dumps({"stage": "loaded", **memory()}), flush=True)
@@ -73,6 +74,12 @@ def main() -> int:
         default=DEFAULT_EVAL_DIR,
         help=f"the evaluation clips (default {DEFAULT_EVAL_DIR})",
     )
+    parser.add_argument(
+        "--no-diarize",
+        dest="diarize",
+        action="store_false",
+        help="ASR alone (no diarization), to see each stage's share of the peak",
+    )
     parser.add_argument("--out", type=Path, help="also write the report (markdown) here")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -80,13 +87,14 @@ def main() -> int:
         print("bench_memory.py reads /proc/self/status: Linux only", file=sys.stderr)
         return 2
     if args.child:
-        child(args.minutes, args.jobs, args.eval_dir)
+        child(args.minutes, args.jobs, args.eval_dir, args.diarize)
         return 0
 
     results: dict[str, list[dict[str, float | str]]] = {}
     for label, value in VARIANTS.items():
         command = [sys.executable, __file__, "--child", "--minutes", str(args.minutes)]
         command += ["--jobs", str(args.jobs), "--eval-dir", str(args.eval_dir)]
+        command += [] if args.diarize else ["--no-diarize"]
         environment = {**os.environ, "SCRIBE_RELEASE_MEMORY": value}
         done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -100,7 +108,8 @@ def main() -> int:
     header = " | ".join(f"{label}: resident (peak), GB" for label in labels)
     rows = [
         f"recording: {args.minutes:g} min of two-speaker clips ({', '.join(TWO_SPEAKER_CLIPS)}); "
-        f"the service's path (ASR and diarization in parallel), {args.jobs} job(s) in a row; "
+        f"the service's path ({'ASR and diarization in parallel' if args.diarize else 'ASR alone'}"
+        f"), {args.jobs} job(s) in a row; "
         f"{os.cpu_count()} CPUs",
         "",
         f"| after | {header} | job seconds |",
