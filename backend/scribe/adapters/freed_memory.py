@@ -10,13 +10,9 @@ Elsewhere (musl, macOS, Windows) there is nothing to call.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import logging
 import sys
 from collections.abc import Callable
 from functools import cache
-
-log = logging.getLogger(__name__)
 
 
 @cache
@@ -25,9 +21,9 @@ def _malloc_trim() -> Callable[[int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
+        # The process's own symbols: glibc is loaded already, and nothing is searched for.
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # musl and other C libraries have no malloc_trim
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
@@ -37,12 +33,6 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 def release_freed_memory() -> bool:
     """Give the memory this process has freed back to the system; whether there was a
-    ``malloc_trim`` to call (and it released something). Never raises."""
+    ``malloc_trim`` to call and it released something."""
     trim = _malloc_trim()
-    if trim is None:
-        return False
-    try:
-        return bool(trim(0))
-    except Exception as exc:  # a C library that misbehaves must not fail a transcription
-        log.debug("malloc_trim failed: %s", exc)
-        return False
+    return trim is not None and bool(trim(0))

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
-from functools import partial as partial_function
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,12 +84,12 @@ def onnx_module(
         stem = f"{weights_digest(weights)}-torch{torch.__version__}.onnx"
         target = folder / f"{name}-{stem}"
 
-        def export(partial: Path) -> None:
+        def export(path: Path) -> None:
             with torch.inference_mode():
                 torch.onnx.export(
                     module,
                     tuple(example),
-                    str(partial),
+                    str(path),
                     input_names=list(input_names),
                     output_names=["output"],
                     dynamic_axes=dynamic_axes,
@@ -101,7 +101,7 @@ def onnx_module(
         tolerance = TOLERANCE
         if int8_ops:
             source, target = target, folder / f"{name}-int8-{stem}"
-            _write_once(target, partial_function(_quantise, source, int8_ops))
+            _write_once(target, partial(_quantise, source, int8_ops))
             tolerance = INT8_TOLERANCE
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
@@ -124,17 +124,17 @@ def onnx_module(
 
 
 def _write_once(target: Path, write: Callable[[Path], None]) -> None:
-    """``write`` a file to ``target`` unless it is there: into a partial file first, then
+    """``write`` a file to ``target`` unless it is there: into a draft file first, then
     renamed (atomic: concurrent first uses never read half a file)."""
     if target.is_file():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(f".{os.getpid()}.partial")
+    draft = target.with_suffix(f".{os.getpid()}.partial")
     try:
-        write(partial)
-        partial.replace(target)
+        write(draft)
+        draft.replace(target)
     finally:
-        partial.unlink(missing_ok=True)
+        draft.unlink(missing_ok=True)
 
 
 class _DropPreprocessingAdvice(logging.Filter):

@@ -331,11 +331,13 @@ class LocalSegmentation:
             input_names=["pooled"],
             dynamic_axes={"pooled": {0: "batch", 2: "frames"}, "output": {0: "batch", 1: "frames"}},
         )
-        self._onnx_tail = export(int8_ops=["LSTM"]) if int8 else None
-        self._int8 = self._onnx_tail is not None
-        if int8 and not self._int8:
-            log.warning("int8 segmentation unavailable; running it in float32")
-        if self._onnx_tail is None:
+        self._int8 = False
+        if int8:
+            self._onnx_tail = export(int8_ops=["LSTM"])
+            self._int8 = self._onnx_tail is not None
+            if not self._int8:
+                log.warning("int8 segmentation unavailable; running it in float32")
+        if not self._int8:
             self._onnx_tail = export()
         return self._onnx_tail is not None
 
